@@ -1,0 +1,22 @@
+# The two commands of the README, and a few more for developers.
+#   make run    set up, build (release) and run the default experiment into tracker.sqlite
+#   make test   set up and run the whole test suite
+.PHONY: run test build bench setup clean
+
+setup:
+	@scripts/setup
+
+build: setup
+	swift build -c release --product tracker
+
+run: build
+	.build/release/tracker run
+
+test: setup
+	swift test
+
+bench: setup
+	scripts/bench
+
+clean:
+	rm -rf .build

@@ -1,0 +1,60 @@
+// swift-tools-version: 6.0
+// tracker: train neural networks, watch their hidden layers decorrelate, keep every run in SQLite.
+import PackageDescription
+
+let package = Package(
+    name: "tracker",
+    products: [
+        .executable(name: "tracker", targets: ["tracker"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+    ],
+    targets: [
+        // System libraries from Debian (scripts/setup installs them).
+        .systemLibrary(name: "CBLAS", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+
+        // Compiles Migrations/, Queries/ and Datasets/ into the binary, so a copied `tracker` needs no
+        // resource folder beside it.
+        .executableTarget(name: "EmbedFilesTool", path: "Sources/EmbedFilesTool"),
+        .plugin(name: "EmbedFiles", capability: .buildTool(), dependencies: ["EmbedFilesTool"]),
+
+        // Tensors, layers, losses, optimisers, the training loop. Knows nothing about SQL.
+        .target(name: "TrackerEngine", dependencies: ["CBLAS"]),
+        // Datasets bundled with tracker (UCI digits), decoded from the embedded gzip files.
+        .target(name: "TrackerDatasets", dependencies: ["TrackerEngine", "CZlib"],
+                plugins: ["EmbedFiles"]),
+        // Correlation statistics (later: phase detection, comparison): pure functions over arrays.
+        .target(name: "TrackerAnalysis", dependencies: ["CBLAS"]),
+        // The SQLite store: the only module that speaks SQL. Knows nothing about layers.
+        .target(name: "TrackerStore",
+                dependencies: [.product(name: "GRDB", package: "GRDB.swift"),
+                               .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                               .product(name: "Crypto", package: "swift-crypto")],
+                plugins: ["EmbedFiles"]),
+        // Wires engine, analysis and store together: one experiment, from configuration to stored run.
+        .target(name: "TrackerExperiments",
+                dependencies: ["TrackerEngine", "TrackerDatasets", "TrackerAnalysis", "TrackerStore"]),
+        // The command-line tool: thin commands, one file each.
+        .executableTarget(name: "tracker",
+                          dependencies: ["TrackerExperiments", "TrackerStore", "TrackerEngine",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        // Benchmarks: training throughput, correlation cost, store write rate. Prints a table.
+        .executableTarget(name: "tracker-bench",
+                          dependencies: ["TrackerExperiments", "TrackerStore", "TrackerEngine", "TrackerAnalysis"],
+                          path: "Sources/TrackerBench"),
+
+        .testTarget(name: "TrackerEngineTests", dependencies: ["TrackerEngine", "TrackerTestSupport"]),
+        .testTarget(name: "TrackerDatasetsTests", dependencies: ["TrackerDatasets"]),
+        .testTarget(name: "TrackerAnalysisTests", dependencies: ["TrackerAnalysis", "TrackerTestSupport"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "TrackerStoreTests", dependencies: ["TrackerStore"]),
+        .testTarget(name: "TrackerExperimentsTests", dependencies: ["TrackerExperiments", "TrackerStore", "TrackerEngine"]),
+        .testTarget(name: "TrackerCLITests", dependencies: ["TrackerStore"]),
+        .target(name: "TrackerTestSupport", path: "Tests/TrackerTestSupport"),
+    ],
+    swiftLanguageModes: [.v6]
+)
