@@ -1,0 +1,20 @@
+-- Per run and hidden layer: the step at which mean |r| peaks, with its value at step 0, at the peak and at the end,
+-- so a rise-then-fall (peak between start and end, end below peak) shows at a glance.
+-- :run  only this run's integer id (default: every run)
+WITH ranked AS (
+    SELECT run_id, layer_index, layer_name, step, mean_abs_r,
+           row_number() OVER (PARTITION BY run_id, layer_index ORDER BY mean_abs_r DESC, step) AS by_value,
+           row_number() OVER (PARTITION BY run_id, layer_index ORDER BY step) AS by_step_asc,
+           row_number() OVER (PARTITION BY run_id, layer_index ORDER BY step DESC) AS by_step_desc
+    FROM snapshot_series
+    WHERE mean_abs_r IS NOT NULL AND (:run IS NULL OR run_id = :run)
+)
+SELECT run_id, layer_name,
+       max(CASE WHEN by_value = 1 THEN step END) AS peak_step,
+       round(max(CASE WHEN by_step_asc = 1 THEN mean_abs_r END), 4) AS start_mean_abs_r,
+       round(max(CASE WHEN by_value = 1 THEN mean_abs_r END), 4) AS peak_mean_abs_r,
+       max(CASE WHEN by_step_desc = 1 THEN step END) AS final_step,
+       round(max(CASE WHEN by_step_desc = 1 THEN mean_abs_r END), 4) AS final_mean_abs_r
+FROM ranked
+GROUP BY run_id, layer_index
+ORDER BY run_id, layer_index;

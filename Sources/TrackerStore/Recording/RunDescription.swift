@@ -1,0 +1,177 @@
+// What the store is told about a new run: plain descriptions, free of any engine type.
+import Foundation
+
+/// The status of a run, as stored in `runs.status`.
+public enum RunStatus: String, Sendable, CaseIterable, Codable {
+    case running, finished, failed, interrupted
+}
+
+/// A hyperparameter value; its case decides the SQL type of `hyperparameters.value`.
+public enum HyperparameterValue: Sendable, Equatable, Hashable {
+    case integer(Int64)
+    case real(Double)
+    case text(String)
+}
+
+/// A layer, as rows of `layers`: the store does not interpret it.
+public struct LayerDescription: Sendable, Equatable {
+    public var index: Int
+    public var name: String
+    public var kind: String
+    public var units: Int
+    public var activation: String?
+    public var isHidden: Bool
+
+    public init(index: Int, name: String, kind: String, units: Int, activation: String?, isHidden: Bool) {
+        self.index = index
+        self.name = name
+        self.kind = kind
+        self.units = units
+        self.activation = activation
+        self.isHidden = isHidden
+    }
+}
+
+/// An architecture: its JSON spec (canonicalised by the store before hashing) and its layers.
+public struct ArchitectureDescription: Sendable, Equatable {
+    public var specJSON: String
+    public var summary: String
+    public var inputSize: Int
+    public var outputSize: Int
+    public var parameterCount: Int
+    public var layers: [LayerDescription]
+
+    public init(specJSON: String, summary: String, inputSize: Int, outputSize: Int, parameterCount: Int,
+                layers: [LayerDescription]) {
+        self.specJSON = specJSON
+        self.summary = summary
+        self.inputSize = inputSize
+        self.outputSize = outputSize
+        self.parameterCount = parameterCount
+        self.layers = layers
+    }
+}
+
+/// A data set, identified by the SHA-256 of its content.
+public struct DatasetDescription: Sendable, Equatable {
+    public var name: String
+    public var source: String
+    public var sampleCount: Int
+    public var featureCount: Int
+    public var classCount: Int
+    public var contentHash: String
+
+    public init(name: String, source: String, sampleCount: Int, featureCount: Int, classCount: Int,
+                contentHash: String) {
+        self.name = name
+        self.source = source
+        self.sampleCount = sampleCount
+        self.featureCount = featureCount
+        self.classCount = classCount
+        self.contentHash = contentHash
+    }
+}
+
+/// Everything `runs` and its dimension tables hold about a run before it trains.
+public struct RunDescription: Sendable {
+    public var uuid: UUID
+    public var name: String?
+    public var seed: Int64
+    public var host: String
+    public var commandLine: String
+    public var architecture: ArchitectureDescription
+    public var hyperparameters: [String: HyperparameterValue]
+    public var dataset: DatasetDescription
+    public var trainSamples: Int
+    public var testSamples: Int
+    public var probeSamples: Int
+    public var totalSteps: Int
+    /// JSON that says how snapshot steps were chosen (see `runs.snapshot_schedule`).
+    public var snapshotScheduleJSON: String
+    public var tags: [String]
+
+    public init(uuid: UUID = UUID(), name: String?, seed: Int64, host: String, commandLine: String,
+                architecture: ArchitectureDescription, hyperparameters: [String: HyperparameterValue],
+                dataset: DatasetDescription, trainSamples: Int, testSamples: Int, probeSamples: Int,
+                totalSteps: Int, snapshotScheduleJSON: String, tags: [String]) {
+        self.uuid = uuid
+        self.name = name
+        self.seed = seed
+        self.host = host
+        self.commandLine = commandLine
+        self.architecture = architecture
+        self.hyperparameters = hyperparameters
+        self.dataset = dataset
+        self.trainSamples = trainSamples
+        self.testSamples = testSamples
+        self.probeSamples = probeSamples
+        self.totalSteps = totalSteps
+        self.snapshotScheduleJSON = snapshotScheduleJSON
+        self.tags = tags
+    }
+}
+
+/// One row of `step_metrics`.
+public struct StepMetricsRow: Sendable, Equatable {
+    public var step: Int
+    public var epoch: Int
+    public var trainLoss: Double
+    public var trainAccuracy: Double
+    public var learningRate: Double
+    public var wallTime: Double
+
+    public init(step: Int, epoch: Int, trainLoss: Double, trainAccuracy: Double, learningRate: Double,
+                wallTime: Double) {
+        self.step = step
+        self.epoch = epoch
+        self.trainLoss = trainLoss
+        self.trainAccuracy = trainAccuracy
+        self.learningRate = learningRate
+        self.wallTime = wallTime
+    }
+}
+
+/// One row of `evaluations`.
+public struct EvaluationRow: Sendable, Equatable {
+    public var step: Int
+    public var split: String
+    public var loss: Double
+    public var accuracy: Double
+    public var sampleCount: Int
+    public var wallTime: Double
+
+    public init(step: Int, split: String, loss: Double, accuracy: Double, sampleCount: Int, wallTime: Double) {
+        self.step = step
+        self.split = split
+        self.loss = loss
+        self.accuracy = accuracy
+        self.sampleCount = sampleCount
+        self.wallTime = wallTime
+    }
+}
+
+/// One row of `snapshots`: a hidden layer's correlation statistics at a step.
+public struct SnapshotRow: Sendable, Equatable {
+    public var step: Int
+    public var layerIndex: Int
+    public var probeSamples: Int
+    public var units: Int
+    public var deadUnits: Int
+    public var nonFiniteUnits: Int
+    public var pairCount: Int
+    public var meanAbsR: Double?
+    public var meanR: Double?
+
+    public init(step: Int, layerIndex: Int, probeSamples: Int, units: Int, deadUnits: Int, nonFiniteUnits: Int = 0,
+                pairCount: Int, meanAbsR: Double?, meanR: Double?) {
+        self.step = step
+        self.layerIndex = layerIndex
+        self.probeSamples = probeSamples
+        self.units = units
+        self.deadUnits = deadUnits
+        self.nonFiniteUnits = nonFiniteUnits
+        self.pairCount = pairCount
+        self.meanAbsR = meanAbsR
+        self.meanR = meanR
+    }
+}

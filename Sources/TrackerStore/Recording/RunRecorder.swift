@@ -1,0 +1,133 @@
+// Buffered, batched writes of one run's step metrics, evaluations and snapshots.
+import Foundation
+import GRDB
+import GRDBSQLite
+
+/// Writes one run's measurements: rows are buffered in memory and written by ``flush()`` in one transaction
+/// through cached prepared statements with direct `sqlite3_bind_*` calls (the training loop's hot path).
+///
+/// ```swift
+/// let recorder = try database.beginRun(description)
+/// recorder.record(step: row)           // cheap: appends to a buffer
+/// try recorder.flush()                 // one transaction for everything buffered
+/// try recorder.finish(.finished)
+/// ```
+/// A recorder has one owner (the training loop); it is not shared between threads.
+public final class RunRecorder {
+    public let runID: Int64
+    /// How step rows are bound to their statement. `.direct` (the default) calls `sqlite3_bind_*` on the cached
+    /// statement; `.statementArguments` uses GRDB's `StatementArguments`, kept so the benchmark can compare them.
+    public var bindingPath: BindingPath = .direct
+    public enum BindingPath: String, Sendable, CaseIterable { case direct, statementArguments }
+    private let database: TrackerDatabase
+    private var steps: [StepMetricsRow] = []
+    private var evaluations: [EvaluationRow] = []
+    private var snapshots: [SnapshotRow] = []
+
+    init(database: TrackerDatabase, runID: Int64) {
+        self.database = database
+        self.runID = runID
+        steps.reserveCapacity(1024)
+        snapshots.reserveCapacity(256)
+    }
+
+    /// Rows waiting for the next ``flush()``.
+    public var pendingRows: Int { steps.count + evaluations.count + snapshots.count }
+
+    public func record(step row: StepMetricsRow) { steps.append(row) }
+    public func record(evaluation row: EvaluationRow) { evaluations.append(row) }
+    public func record(snapshot row: SnapshotRow) { snapshots.append(row) }
+
+    /// Writes every buffered row and the run's heartbeat in one transaction. On failure nothing of the batch is
+    /// written and the rows stay buffered.
+    public func flush() throws {
+        let runID = self.runID
+        try database.write { db in
+            let stepStatement = try db.cachedStatement(sql: """
+                INSERT INTO step_metrics (run_id, step, epoch, train_loss, train_accuracy, learning_rate, wall_time)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """)
+            for row in steps where bindingPath == .statementArguments {
+                try stepStatement.execute(arguments: [
+                    runID, row.step, row.epoch, row.trainLoss.isFinite ? row.trainLoss : nil, row.trainAccuracy,
+                    row.learningRate, row.wallTime,
+                ])
+            }
+            for row in steps where bindingPath == .direct {
+                let handle = stepStatement.sqliteStatement
+                sqlite3_bind_int64(handle, 1, runID)
+                sqlite3_bind_int64(handle, 2, Int64(row.step))
+                sqlite3_bind_int64(handle, 3, Int64(row.epoch))
+                Self.bind(handle, 4, row.trainLoss)
+                Self.bind(handle, 5, row.trainAccuracy)
+                Self.bind(handle, 6, row.learningRate)
+                Self.bind(handle, 7, row.wallTime)
+                try Self.stepAndReset(handle, db, stepStatement.sql)
+            }
+            let snapshotStatement = try db.cachedStatement(sql: """
+                INSERT INTO snapshots (run_id, step, layer_index, probe_samples, units, dead_units, non_finite_units,
+                    pair_count, mean_abs_r, mean_r)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            for row in snapshots {
+                let handle = snapshotStatement.sqliteStatement
+                sqlite3_bind_int64(handle, 1, runID)
+                sqlite3_bind_int64(handle, 2, Int64(row.step))
+                sqlite3_bind_int64(handle, 3, Int64(row.layerIndex))
+                sqlite3_bind_int64(handle, 4, Int64(row.probeSamples))
+                sqlite3_bind_int64(handle, 5, Int64(row.units))
+                sqlite3_bind_int64(handle, 6, Int64(row.deadUnits))
+                sqlite3_bind_int64(handle, 7, Int64(row.nonFiniteUnits))
+                sqlite3_bind_int64(handle, 8, Int64(row.pairCount))
+                Self.bind(handle, 9, row.meanAbsR)
+                Self.bind(handle, 10, row.meanR)
+                try Self.stepAndReset(handle, db, snapshotStatement.sql)
+            }
+            for row in evaluations {
+                try db.execute(
+                    sql: """
+                        INSERT INTO evaluations (run_id, step, split, loss, accuracy, sample_count, wall_time)
+                        VALUES (?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [runID, row.step, row.split, row.loss.isFinite ? row.loss : nil, row.accuracy,
+                                row.sampleCount, row.wallTime])
+            }
+            try db.execute(sql: "UPDATE runs SET heartbeat_at = ? WHERE id = ?", arguments: [Timestamp.string(), runID])
+        }
+        steps.removeAll(keepingCapacity: true)
+        evaluations.removeAll(keepingCapacity: true)
+        snapshots.removeAll(keepingCapacity: true)
+    }
+
+    /// Flushes what is buffered, then sets the run's final status, end time and error message.
+    ///
+    /// The status is written even when the final flush fails, so a run never stays `running` because of it.
+    public func finish(_ status: RunStatus, errorMessage: String? = nil) throws {
+        var flushError: (any Error)?
+        do { try flush() } catch { flushError = error }
+        let message = errorMessage ?? flushError.map { "could not save the last measurements: \($0)" }
+        let runID = self.runID
+        try database.write { db in
+            try db.execute(
+                sql: "UPDATE runs SET status = ?, ended_at = ?, heartbeat_at = ?, error_message = ? WHERE id = ?",
+                arguments: [flushError == nil ? status.rawValue : RunStatus.failed.rawValue, Timestamp.string(),
+                            Timestamp.string(), message, runID])
+        }
+        if let flushError { throw flushError }
+    }
+
+    /// Binds a REAL, or NULL when the value is NaN or infinite (SQLite has no NaN; NULL says "not finite").
+    private static func bind(_ handle: OpaquePointer?, _ index: Int32, _ value: Double?) {
+        if let value, value.isFinite { sqlite3_bind_double(handle, index, value) } else { sqlite3_bind_null(handle, index) }
+    }
+
+    private static func stepAndReset(_ handle: OpaquePointer?, _ db: Database, _ sql: String) throws {
+        let code = sqlite3_step(handle)
+        guard code == SQLITE_DONE else {
+            let message = String(cString: sqlite3_errmsg(db.sqliteConnection))
+            sqlite3_reset(handle)
+            throw StoreError.sqlite(message: message, sql: sql)
+        }
+        sqlite3_reset(handle)
+    }
+}

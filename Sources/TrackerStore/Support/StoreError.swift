@@ -1,0 +1,65 @@
+// The errors the store throws: each carries the path or SQL it is about and reads as one line.
+import Foundation
+
+/// A failure of the tracker store, described in one line for the person at the terminal.
+public enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// The file exists but is not an SQLite database. It was not touched.
+    case notSQLite(path: String)
+    /// The file is an SQLite database that tracker did not create. It was not touched.
+    case notTrackerDatabase(path: String)
+    /// The file was made by a newer tracker whose schema this one does not know. It was not touched.
+    case newerSchema(path: String, found: Int, supported: Int)
+    /// There is no database at the path (read-only commands never create one).
+    case missingDatabase(path: String)
+    /// A run id or uuid prefix matched no run, or several.
+    case runNotFound(String)
+    case ambiguousRun(String, matches: Int)
+    /// A named query that is not in Queries/.
+    case unknownQuery(String)
+    /// A named query was called without a parameter it requires, or with one it does not take.
+    case missingParameter(query: String, parameter: String)
+    case unknownParameter(query: String, parameter: String, known: [String])
+    /// `tracker sql` was given a statement that would write.
+    case writeRefused(sql: String)
+    /// An embedded migration file is malformed (a build defect, caught by tests).
+    case invalidMigration(name: String, reason: String)
+    /// SQLite reported an error; `message` is SQLite's, `sql` the statement if known.
+    case sqlite(message: String, sql: String?)
+
+    public var description: String {
+        switch self {
+        case .notSQLite(let path):
+            return "\(path) is not an SQLite database; it was left unchanged"
+        case .notTrackerDatabase(let path):
+            return "\(path) is an SQLite database but not a tracker database; it was left unchanged"
+        case .newerSchema(let path, let found, let supported):
+            return "\(path) has schema version \(found), but this tracker (\(TrackerVersion.current)) supports "
+                + "versions up to \(supported); upgrade tracker to open it (the file was left unchanged)"
+        case .missingDatabase(let path):
+            return "no database at \(path) (create one with `tracker run`, or pass --db PATH)"
+        case .runNotFound(let reference):
+            return "no run matches '\(reference)' (give an integer id or a uuid prefix; see `tracker runs`)"
+        case .ambiguousRun(let reference, let matches):
+            return "'\(reference)' matches \(matches) runs; give a longer uuid prefix"
+        case .unknownQuery(let name):
+            return "no query named '\(name)' (see `tracker query --list`)"
+        case .missingParameter(let query, let parameter):
+            return "query '\(query)' needs --param \(parameter)=VALUE"
+        case .unknownParameter(let query, let parameter, let known):
+            let list = known.isEmpty ? "none" : known.joined(separator: ", ")
+            return "query '\(query)' has no parameter '\(parameter)' (it takes: \(list))"
+        case .writeRefused:
+            return "tracker sql is read-only: the statement would modify the database"
+        case .invalidMigration(let name, let reason):
+            return "invalid migration \(name): \(reason)"
+        case .sqlite(let message, let sql):
+            if let sql { return "SQLite error: \(message) (in: \(sql.trimmingCharacters(in: .whitespacesAndNewlines)))" }
+            return "SQLite error: \(message)"
+        }
+    }
+}
+
+/// The version of tracker that writes runs and migrations into databases.
+public enum TrackerVersion {
+    public static let current = "0.1.0"
+}

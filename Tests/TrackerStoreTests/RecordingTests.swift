@@ -1,0 +1,104 @@
+// Recording runs: deduplication, typed hyperparameters, batched rows, final status.
+import Foundation
+import GRDB
+import Testing
+@testable import TrackerStore
+
+@Suite struct RecordingTests {
+    @Test func runsShareIdenticalArchitecturesHyperparametersAndDatasets() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let database = try TrackerDatabase.open(path: folder.path("dedupe.sqlite"))
+        try recordSampleRun(database, sampleRun(seed: 1))
+        try recordSampleRun(database, sampleRun(seed: 2))
+        try recordSampleRun(database, sampleRun(seed: 3, learningRate: 0.2))
+        try database.read { (db: Database) throws in
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM runs") == 3)
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM architectures") == 1)
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM layers") == 2)
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM datasets") == 1)
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM hyperparameter_sets") == 2)
+            let spec = try String.fetchOne(db, sql: "SELECT spec FROM architectures")
+            #expect(spec == #"{"inputSize":4,"layers":[{"activation":"relu","kind":"dense","units":8},{"kind":"dense","units":3}]}"#)
+            let hash = try String.fetchOne(db, sql: "SELECT content_hash FROM architectures")
+            #expect(hash == ContentHash.sha256Hex(spec!))
+        }
+    }
+
+    @Test func hyperparametersKeepTheirSQLTypes() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let database = try TrackerDatabase.open(path: folder.path("typed.sqlite"))
+        try recordSampleRun(database, sampleRun(learningRate: 0.005))
+        try recordSampleRun(database, sampleRun(learningRate: 0.05))
+        try recordSampleRun(database, sampleRun(learningRate: 0.5))
+        try database.read { (db: Database) throws in
+            let types = try Row.fetchAll(db, sql: "SELECT DISTINCT key, typeof(value) AS type FROM hyperparameters ORDER BY key")
+                .map { "\($0["key"] as String)=\($0["type"] as String)" }
+            #expect(types == ["batch_size=integer", "learning_rate=real", "optimizer=text"])
+            let selected = try Double.fetchAll(db, sql: """
+                SELECT h.value FROM runs r JOIN hyperparameters h ON h.set_id = r.hyperparameter_set_id
+                WHERE h.key = 'learning_rate' AND h.value > 0.01 ORDER BY h.value
+                """)
+            #expect(selected == [0.05, 0.5])
+            let json = try String.fetchOne(db, sql: "SELECT canonical_json FROM hyperparameter_sets ORDER BY id LIMIT 1")
+            #expect(json == #"{"batch_size":16,"learning_rate":0.005,"optimizer":"sgd"}"#)
+        }
+    }
+
+    @Test func recordedRowsArriveAndTheRunIsFinished() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let database = try TrackerDatabase.open(path: folder.path("rows.sqlite"))
+        let runID = try recordSampleRun(database)
+        try database.read { (db: Database) throws in
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM step_metrics WHERE run_id = ?", arguments: [runID]) == 10)
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM snapshots WHERE run_id = ?", arguments: [runID]) == 3)
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM evaluations WHERE run_id = ?", arguments: [runID]) == 1)
+            let run = try Row.fetchOne(db, sql: "SELECT * FROM runs WHERE id = ?", arguments: [runID])!
+            #expect(run["status"] as String == "finished")
+            #expect((run["ended_at"] as String?) != nil)
+            #expect((run["uuid"] as String).count == 36)
+            #expect(try String.fetchAll(db, sql: "SELECT tag FROM tags") == ["t1"])
+            let loss = try Double.fetchOne(db, sql: "SELECT train_loss FROM step_metrics WHERE step = 4")
+            #expect(loss == 0.25)
+            let started = run["started_at"] as String
+            #expect(started.hasSuffix("Z") && started.count == 24)
+            #expect(try String.fetchOne(db, sql: "SELECT datetime(?)", arguments: [started]) != nil)
+        }
+    }
+
+    @Test func nonFiniteLossesAreStoredAsNull() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let database = try TrackerDatabase.open(path: folder.path("nan.sqlite"))
+        let recorder = try database.beginRun(sampleRun())
+        recorder.record(step: StepMetricsRow(step: 1, epoch: 0, trainLoss: .nan, trainAccuracy: 0.1, learningRate: 1,
+                                             wallTime: 0.1))
+        recorder.record(step: StepMetricsRow(step: 2, epoch: 0, trainLoss: .infinity, trainAccuracy: 0.1,
+                                             learningRate: 1, wallTime: 0.2))
+        recorder.record(evaluation: EvaluationRow(step: 2, split: "test", loss: .nan, accuracy: 0.1, sampleCount: 10,
+                                                  wallTime: 0.2))
+        try recorder.finish(.failed, errorMessage: "diverged")
+        try database.read { (db: Database) throws in
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM step_metrics WHERE train_loss IS NULL") == 2)
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM evaluations WHERE loss IS NULL") == 1)
+            #expect(try String.fetchOne(db, sql: "SELECT error_message FROM runs") == "diverged")
+            #expect(try String.fetchOne(db, sql: "SELECT status FROM runs") == "failed")
+        }
+    }
+
+    @Test func aFailedFlushKeepsTheBatchAndWritesNothingOfIt() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let database = try TrackerDatabase.open(path: folder.path("batch.sqlite"))
+        let recorder = try database.beginRun(sampleRun())
+        recorder.record(step: StepMetricsRow(step: 1, epoch: 0, trainLoss: 1, trainAccuracy: 0.1, learningRate: 1,
+                                             wallTime: 0.1))
+        recorder.record(step: StepMetricsRow(step: 1, epoch: 0, trainLoss: 1, trainAccuracy: 0.1, learningRate: 1,
+                                             wallTime: 0.1))  // duplicate key: the batch must fail as a whole
+        #expect(throws: StoreError.self) { try recorder.flush() }
+        #expect(recorder.pendingRows == 2)
+        #expect(try database.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM step_metrics") } == 0)
+    }
+}
