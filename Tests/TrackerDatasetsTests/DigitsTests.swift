@@ -1,0 +1,55 @@
+// The bundled digits data set and the gzip/CSV decoding behind it.
+import Foundation
+import Testing
+@testable import TrackerDatasets
+
+@Suite struct DigitsTests {
+    @Test func digitsDecodeToTheUCITestSet() throws {
+        let digits = try BundledDataset.digits.load()
+        #expect(digits.count == 1797)
+        #expect(digits.featureCount == 64)
+        #expect(digits.classCount == 10)
+        #expect(digits.features.allSatisfy { $0 >= 0 && $0 <= 1 })
+        // Every class is present, about 180 each.
+        var perClass = [Int](repeating: 0, count: 10)
+        for label in digits.labels { perClass[Int(label)] += 1 }
+        #expect(perClass.allSatisfy { (170...190).contains($0) })
+        // The first image of the file is a 0; its first row is 0,0,5,13,9,1,0,0 (counts of 16).
+        #expect(digits.labels[0] == 0)
+        #expect(Array(digits.features[0..<8]) == [0, 0, 5, 13, 9, 1, 0, 0].map { Float($0) / 16 })
+    }
+
+    @Test func bundledDatasetsAreFoundByName() {
+        #expect(BundledDataset.named("digits")?.name == "digits")
+        #expect(BundledDataset.named("mnist") == nil)
+        #expect(BundledDataset.digits.source.contains("UCI"))
+    }
+
+    @Test func gzipRoundTripsAndRejectsGarbage() throws {
+        // "hello\n" compressed by gzip -n.
+        let compressed: [UInt8] = [0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xcb, 0x48, 0xcd, 0xc9,
+                                   0xc9, 0xe7, 0x02, 0x00, 0x20, 0x30, 0x3a, 0x36, 0x06, 0x00, 0x00, 0x00]
+        #expect(try Gzip.inflate(compressed) == Array("hello\n".utf8))
+        #expect(throws: GzipError.self) { try Gzip.inflate(Array("plain text".utf8)) }
+        #expect(throws: GzipError.self) { try Gzip.inflate(Array(compressed.prefix(14))) }
+    }
+
+    @Test func malformedCSVIsRejectedWithTheLine() throws {
+        let good = Array("0,1,0\n1,0,1\n".utf8)
+        let parsed = try CSVClassification.parse(good, name: "toy", featureCount: 2, classCount: 2, scale: 1)
+        #expect(parsed.labels == [0, 1])
+        do {
+            _ = try CSVClassification.parse(Array("0,1,0\n1,x,1\n".utf8), name: "toy", featureCount: 2, classCount: 2,
+                                            scale: 1)
+            Issue.record("expected an error")
+        } catch let error as DatasetFormatError {
+            #expect(error.description == "toy: line 2: 'x' is not a number")
+        }
+        #expect(throws: DatasetFormatError.self) {
+            try CSVClassification.parse(Array("0,1\n".utf8), name: "toy", featureCount: 2, classCount: 2, scale: 1)
+        }
+        #expect(throws: DatasetFormatError.self) {
+            try CSVClassification.parse(Array("0,1,7\n".utf8), name: "toy", featureCount: 2, classCount: 2, scale: 1)
+        }
+    }
+}
