@@ -1,0 +1,27 @@
+// Owned, fixed-size, zero-initialised memory for parameters, gradients and activations.
+
+/// A block of `count` elements allocated once and freed when the owner goes away (llm.c-style memory).
+///
+/// The training step reads and writes through `base`; nothing is reallocated or copied after `init`.
+final class Buffer<Element: BitwiseCopyable & ExpressibleByIntegerLiteral> {
+    let base: UnsafeMutablePointer<Element>
+    let count: Int
+
+    /// Allocates `count` elements set to zero.
+    init(count: Int) {
+        precondition(count >= 0, "buffer size must not be negative, got \(count)")
+        self.count = count
+        base = UnsafeMutablePointer<Element>.allocate(capacity: Swift.max(count, 1))
+        base.initialize(repeating: 0, count: Swift.max(count, 1))
+    }
+
+    deinit { base.deallocate() }
+
+    /// All elements as a buffer pointer, valid while this object lives.
+    var elements: UnsafeMutableBufferPointer<Element> { UnsafeMutableBufferPointer(start: base, count: count) }
+
+    /// Sets the first `count` elements to zero.
+    func zero(count: Int? = nil) {
+        base.update(repeating: 0, count: count ?? self.count)
+    }
+}
