@@ -1,0 +1,128 @@
+// One experiment end to end into a temporary database: what it stores, determinism, and the default's accuracy.
+import Foundation
+import Testing
+import TrackerStore
+@testable import TrackerExperiments
+
+@Suite(.serialized) struct ExperimentRunnerTests {
+    func temporaryDatabase() throws -> (TrackerDatabase, URL) {
+        let folder = FileManager.default.temporaryDirectory.appending(path: "tracker-exp-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return (try TrackerDatabase.open(path: folder.appending(path: "runs.sqlite").path), folder)
+    }
+
+    func small(seed: UInt64 = 1) -> ExperimentConfiguration {
+        var configuration = ExperimentConfiguration()
+        configuration.architecture = "32,16:tanh"
+        configuration.epochs = 2
+        configuration.snapshotEvery = 20
+        configuration.seed = seed
+        return configuration
+    }
+
+    @Test func aRunStoresEverythingItMeasured() throws {
+        let (database, folder) = try temporaryDatabase()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let runner = try ExperimentRunner(small())
+        var progressCalls = 0
+        let outcome = try runner.run(in: database, progress: { _ in progressCalls += 1 })
+        #expect(outcome.status == .finished)
+        #expect(outcome.steps == runner.schedule.totalSteps)
+        #expect(progressCalls >= 1)
+        let expectedSteps = runner.schedule.steps()
+        let stored = try database.query(sql: "SELECT DISTINCT step FROM snapshots ORDER BY step")
+        #expect(stored.rows.map { $0[0] } == expectedSteps.map { .integer(Int64($0)) })
+        let perLayer = try database.query(sql: """
+            SELECT layer_name, count(*) AS n, min(probe_samples) AS probe, max(probe_samples) AS probe_max
+            FROM snapshot_series GROUP BY layer_index ORDER BY layer_index
+            """)
+        #expect(perLayer.rows == [
+            [.text("dense1"), .integer(Int64(expectedSteps.count)), .integer(256), .integer(256)],
+            [.text("dense2"), .integer(Int64(expectedSteps.count)), .integer(256), .integer(256)],
+        ])
+        let metrics = try database.query(sql: "SELECT count(*), min(step), max(step) FROM step_metrics")
+        #expect(metrics.rows == [[.integer(Int64(outcome.steps)), .integer(1), .integer(Int64(outcome.steps))]])
+        let evaluations = try database.query(sql: "SELECT step, split FROM evaluations ORDER BY step, split")
+        let epochEnd = Int64(runner.schedule.totalSteps / 2)
+        #expect(evaluations.rows == [[.integer(0), .text("test")], [.integer(epochEnd), .text("test")],
+                                     [.integer(Int64(outcome.steps)), .text("test")],
+                                     [.integer(Int64(outcome.steps)), .text("train")]])
+        let run = try database.query(sql: """
+            SELECT status, train_samples, test_samples, probe_samples, total_steps, json_extract(snapshot_schedule, '$.every')
+            FROM runs
+            """)
+        #expect(run.rows == [[.text("finished"), .integer(1437), .integer(360), .integer(256),
+                              .integer(Int64(outcome.steps)), .integer(20)]])
+        let hyperparameters = try database.query(sql: "SELECT key, value FROM hyperparameters WHERE key IN "
+                                                 + "('learning_rate', 'batch_size', 'activation') ORDER BY key")
+        #expect(hyperparameters.rows == [[.text("activation"), .text("relu")], [.text("batch_size"), .integer(32)],
+                                         [.text("learning_rate"), .real(0.05)]])
+        let layers = try database.query(sql: "SELECT name, units, activation, is_hidden FROM layers ORDER BY layer_index")
+        #expect(layers.rows == [[.text("dense1"), .integer(32), .text("relu"), .integer(1)],
+                                [.text("dense2"), .integer(16), .text("tanh"), .integer(1)],
+                                [.text("output"), .integer(10), .null, .integer(0)]])
+        // Statistics are in range and consistent.
+        let bad = try database.query(sql: """
+            SELECT count(*) FROM snapshots WHERE mean_abs_r < 0 OR mean_abs_r > 1 OR abs(mean_r) > mean_abs_r + 1e-12
+                OR dead_units + non_finite_units > units
+                OR pair_count != (units - dead_units - non_finite_units) * (units - dead_units - non_finite_units - 1) / 2
+            """)
+        #expect(bad.rows == [[.integer(0)]])
+    }
+
+    @Test func sameSeedSameNumbersDifferentSeedDifferentNumbers() throws {
+        let (database, folder) = try temporaryDatabase()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let first = try ExperimentRunner(small(seed: 5)).run(in: database)
+        let second = try ExperimentRunner(small(seed: 5)).run(in: database)
+        let third = try ExperimentRunner(small(seed: 6)).run(in: database)
+        func numbers(_ runID: Int64) throws -> ResultTable {
+            try database.query(sql: """
+                SELECT 'm', step, train_loss, train_accuracy, NULL FROM step_metrics WHERE run_id = :run
+                UNION ALL SELECT 's', step, mean_abs_r, mean_r, dead_units FROM snapshots WHERE run_id = :run
+                UNION ALL SELECT 'e', step, loss, accuracy, split FROM evaluations WHERE run_id = :run
+                ORDER BY 1, 2, 5
+                """, arguments: ["run": .integer(runID)])
+        }
+        let a = try numbers(first.runID)
+        #expect(a.rows.count > 100)
+        #expect(try numbers(second.runID) == a)
+        #expect(try numbers(third.runID) != a)
+        let sets = try database.query(sql: "SELECT count(DISTINCT hyperparameter_set_id) FROM runs")
+        #expect(sets.rows == [[.integer(1)]], "seeds of one setting share a hyperparameter set")
+    }
+
+    @Test func stoppingMarksTheRunInterrupted() throws {
+        let (database, folder) = try temporaryDatabase()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var polls = 0
+        let outcome = try ExperimentRunner(small()).run(in: database, shouldStop: {
+            polls += 1
+            return polls > 30
+        })
+        #expect(outcome.status == .interrupted)
+        #expect(outcome.steps == 30)
+        let run = try database.query(sql: "SELECT status, (SELECT count(*) FROM step_metrics) FROM runs")
+        #expect(run.rows == [[.text("interrupted"), .integer(30)]])
+    }
+
+    @Test func invalidConfigurationsAreRefusedBeforeAnythingIsWritten() throws {
+        var configuration = small()
+        configuration.dataset = "cifar"
+        #expect(throws: ConfigurationError.self) { try ExperimentRunner(configuration) }
+        configuration = small()
+        configuration.probeSamples = 1000
+        #expect(throws: ConfigurationError.self) { try ExperimentRunner(configuration) }
+        configuration = small()
+        configuration.architecture = "0"
+        #expect(throws: (any Error).self) { try ExperimentRunner(configuration) }
+    }
+
+    @Test func theDefaultExperimentReachesNinetyFivePercentOnDigits() throws {
+        let (database, folder) = try temporaryDatabase()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let outcome = try ExperimentRunner(ExperimentConfiguration()).run(in: database)
+        #expect(outcome.status == .finished)
+        #expect((outcome.finalTest?.accuracy ?? 0) >= 0.95, "test accuracy \(outcome.finalTest?.accuracy ?? 0)")
+    }
+}
