@@ -1,0 +1,74 @@
+// `tracker show RUN`: one run's settings, final metrics and correlation trajectory.
+import ArgumentParser
+import TrackerStore
+
+struct ShowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "Show one run: hyperparameters, architecture, final metrics, and mean |r| per hidden layer.",
+        discussion: "Example: tracker show 3   or   tracker show 1b2c3d4e")
+
+    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var output: OutputOptions
+
+    @Argument(help: ArgumentHelp("The run: its integer id or a unique prefix of its uuid.", valueName: "run"))
+    var reference: String
+
+    func run() throws {
+        let store = try database.open(create: false)
+        let details = try store.runDetails(try store.resolveRun(reference))
+        print(RunDetailsWriter.render(details, as: output.format), terminator: "")
+    }
+}
+
+/// `tracker show` output: sections of tables, or one JSON object.
+enum RunDetailsWriter {
+    static func render(_ details: RunDetails, as format: OutputFormat) -> String {
+        let correlation = ResultTable(
+            columns: ["layer", "snapshots", "start", "peak", "peak_step", "final", "trajectory"],
+            rows: details.meanAbsRSeries.map { series in
+                let defined = zip(series.steps, series.meanAbsR).compactMap { step, value in value.map { (step, $0) } }
+                let peak = defined.max { $0.1 < $1.1 }
+                return [.text(series.layerName), .integer(Int64(series.steps.count)),
+                        defined.first.map { .real($0.1) } ?? .null, peak.map { .real($0.1) } ?? .null,
+                        peak.map { .integer(Int64($0.0)) } ?? .null, defined.last.map { .real($0.1) } ?? .null,
+                        .text(Sparkline.render(series.meanAbsR))]
+            })
+        let sections: [(String, ResultTable)] = [
+            ("hyperparameters", details.hyperparameters), ("layers", details.layers),
+            ("last_step", details.lastStep), ("final_evaluations", details.finalEvaluations),
+            ("mean_abs_r", correlation),
+        ]
+        switch format {
+        case .json:
+            var members: [(String, String)] = []
+            if let row = details.overview.rows.first {
+                members += zip(details.overview.columns, row).map { ($0, JSONText.value($1)) }
+            }
+            members.append(("snapshot_rows", "\(details.snapshotCount)"))
+            members += sections.map { ($0.0, TableWriter.json($0.1)) }
+            return JSONText.object(members) + "\n"
+        case .csv:
+            var blocks = ["# run\n" + TableWriter.csv(details.overview)]
+            blocks += sections.map { "# \($0.0)\n" + TableWriter.csv($0.1) }
+            return blocks.joined(separator: "\n")
+        case .table:
+            var lines: [String] = []
+            let width = details.overview.columns.map(\.count).max() ?? 0
+            func line(_ key: String, _ value: String) -> String {
+                key.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + value
+            }
+            if let row = details.overview.rows.first {
+                for (column, value) in zip(details.overview.columns, row) where value != .null {
+                    lines.append(line(column, TableWriter.humanText(value)))
+                }
+            }
+            lines.append(line("snapshot_rows", "\(details.snapshotCount)"))
+            var text = lines.joined(separator: "\n") + "\n"
+            for (title, table) in sections {
+                text += "\n\(title.replacingOccurrences(of: "_", with: " ")):\n" + TableWriter.aligned(table)
+            }
+            return text
+        }
+    }
+}

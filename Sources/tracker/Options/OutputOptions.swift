@@ -1,0 +1,11 @@
+// The --format option every command that prints rows shares.
+import ArgumentParser
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case table, csv, json
+}
+
+struct OutputOptions: ParsableArguments {
+    @Option(name: .long, help: "Output format: table for people, csv or json for scripts.")
+    var format: OutputFormat = .table
+}

@@ -1,0 +1,116 @@
+// Formats result tables for people (aligned columns) and scripts (CSV, JSON).
+import Foundation
+import TrackerStore
+
+enum TableWriter {
+    /// The table in `format`, ending with a newline (empty tables print their header, or `[]`).
+    static func render(_ table: ResultTable, as format: OutputFormat) -> String {
+        switch format {
+        case .table: return aligned(table)
+        case .csv: return csv(table)
+        case .json: return json(table) + "\n"
+        }
+    }
+
+    /// Columns padded to their widest cell; numbers right-aligned; reals to 6 significant digits.
+    static func aligned(_ table: ResultTable) -> String {
+        let cells = table.rows.map { $0.map(humanText) }
+        var widths = table.columns.map(\.count)
+        for row in cells { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }
+        let numeric = table.columns.indices.map { index in
+            !table.rows.isEmpty && table.rows.allSatisfy { row in
+                switch row[index] { case .integer, .real, .null: true; default: false }
+            }
+        }
+        func line(_ values: [String]) -> String {
+            values.enumerated().map { index, value in
+                let padding = String(repeating: " ", count: widths[index] - value.count)
+                return numeric[index] ? padding + value : value + padding
+            }.joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
+        }
+        var lines = [line(table.columns), line(widths.map { String(repeating: "-", count: $0) })]
+        lines += cells.map(line)
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func humanText(_ value: SQLValue) -> String {
+        switch value {
+        case .null: return ""
+        case .integer(let integer): return String(integer)
+        case .real(let real): return formatReal(real)
+        case .text(let text): return text.replacingOccurrences(of: "\n", with: " ")
+        case .blob(let bytes): return "<\(bytes.count) bytes>"
+        }
+    }
+
+    /// A real with at most 6 significant digits and no trailing zeros: 0.961111, 12.3457, 1.5e-07.
+    static func formatReal(_ real: Double) -> String {
+        var text = String(format: "%.6g", real)
+        if text.contains("."), !text.contains("e") {
+            while text.hasSuffix("0") { text.removeLast() }
+            if text.hasSuffix(".") { text.removeLast() }
+        }
+        return text
+    }
+
+    /// RFC 4180 CSV: a header line, then one line per row; reals in full precision.
+    static func csv(_ table: ResultTable) -> String {
+        func field(_ text: String) -> String {
+            text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
+                ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+        }
+        var lines = [table.columns.map(field).joined(separator: ",")]
+        for row in table.rows {
+            lines.append(row.map { value in
+                switch value {
+                case .real(let real): return "\(real)"
+                case .blob(let bytes): return Data(bytes).base64EncodedString()
+                default: return field(humanText(value))
+                }
+            }.joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A JSON array with one object per row, keys in column order; blobs as base64 strings.
+    static func json(_ table: ResultTable) -> String {
+        let objects = table.rows.map { row in
+            "{" + zip(table.columns, row).map { "\(JSONText.string($0)):\(JSONText.value($1))" }.joined(separator: ",") + "}"
+        }
+        return "[" + objects.joined(separator: ",\n ") + "]"
+    }
+}
+
+/// JSON text for values, written by hand so keys keep the columns' order.
+enum JSONText {
+    static func value(_ value: SQLValue) -> String {
+        switch value {
+        case .null: return "null"
+        case .integer(let integer): return String(integer)
+        case .real(let real): return real.isFinite ? "\(real)" : "null"
+        case .text(let text): return string(text)
+        case .blob(let bytes): return string(Data(bytes).base64EncodedString())
+        }
+    }
+
+    static func string(_ text: String) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            case _ where scalar.value < 0x20: result += String(format: "\\u%04x", scalar.value)
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result + "\""
+    }
+
+    /// `{"key": value, ...}` from ordered pairs of already-encoded JSON values.
+    static func object(_ members: [(String, String)]) -> String {
+        "{" + members.map { "\(string($0.0)):\($0.1)" }.joined(separator: ",") + "}"
+    }
+}

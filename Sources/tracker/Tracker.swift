@@ -1,0 +1,17 @@
+// The `tracker` command: train networks, watch hidden layers decorrelate, query every run with SQL.
+import ArgumentParser
+import TrackerStore
+
+@main
+struct Tracker: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tracker",
+        abstract: "Train neural networks, record how correlated their hidden neurons are, and query every run.",
+        discussion: """
+            Every run goes into one SQLite file (default: tracker.sqlite in the current folder): the run, its \
+            architecture and hyperparameters, step metrics, evaluations, and correlation snapshots of each \
+            hidden layer. Query it with `tracker sql`, `tracker query`, or plain sqlite3.
+            """,
+        version: TrackerVersion.current,
+        subcommands: [RunCommand.self, RunsCommand.self, ShowCommand.self, SQLCommand.self, QueryCommand.self])
+}

@@ -1,0 +1,79 @@
+// Runs the built `tracker` executable as a child process, as a user's shell would.
+import Foundation
+
+/// What one invocation of `tracker` did.
+struct Invocation {
+    let status: Int32
+    let standardOutput: String
+    let standardError: String
+}
+
+enum TrackerProcess {
+    /// The `tracker` binary that `swift build`/`swift test` put beside this test bundle.
+    static let executable: URL = {
+        let directory = Bundle.main.bundleURL.lastPathComponent.hasSuffix(".xctest")
+            ? Bundle.main.bundleURL.deletingLastPathComponent() : Bundle.main.bundleURL
+        let candidates = [directory, Bundle.main.executableURL?.deletingLastPathComponent()].compactMap { $0 }
+        for candidate in candidates {
+            let url = candidate.appending(path: "tracker")
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        return directory.appending(path: "tracker")
+    }()
+
+    /// Starts `tracker arguments...` in `directory`; returns the process and the files its output goes to.
+    static func start(_ arguments: [String], in directory: URL, executable: URL = executable) throws
+        -> (Process, URL, URL) {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        let token = UUID().uuidString
+        let out = directory.appending(path: ".out-\(token)")
+        let err = directory.appending(path: ".err-\(token)")
+        FileManager.default.createFile(atPath: out.path, contents: nil)
+        FileManager.default.createFile(atPath: err.path, contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        return (process, out, err)
+    }
+
+    /// Waits for a started process and collects what it printed.
+    static func finish(_ started: (Process, URL, URL)) -> Invocation {
+        let (process, out, err) = started
+        process.waitUntilExit()
+        defer {
+            try? FileManager.default.removeItem(at: out)
+            try? FileManager.default.removeItem(at: err)
+        }
+        return Invocation(status: process.terminationStatus,
+                          standardOutput: (try? String(contentsOf: out, encoding: .utf8)) ?? "",
+                          standardError: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+    }
+
+    /// Runs `tracker arguments...` in `directory` to completion.
+    static func run(_ arguments: [String], in directory: URL, executable: URL = executable) throws -> Invocation {
+        finish(try start(arguments, in: directory, executable: executable))
+    }
+}
+
+/// A temporary working folder for one test.
+struct Workspace {
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appending(path: "tracker-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    func path(_ name: String) -> String { url.appending(path: name).path }
+
+    func tracker(_ arguments: String...) throws -> Invocation { try TrackerProcess.run(arguments, in: url) }
+
+    func cleanup() { try? FileManager.default.removeItem(at: url) }
+}
+
+/// A short run that still has two hidden layers, several epochs and a dozen snapshots.
+let quickRun = ["run", "--arch", "24,12", "--epochs", "2", "--snapshot-every", "20", "--seed", "7"]
