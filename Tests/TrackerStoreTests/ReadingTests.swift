@@ -70,6 +70,9 @@ import Testing
         #expect(try database.query(sql: "SELECT count(*) AS n FROM runs").rows == [[.integer(1)]])
         #expect(try database.schemaVersion() == Migration.latestVersion)
         #expect(throws: StoreError.self) { try database.query(sql: "SELEKT 1") }
+        #expect(throws: StoreError.multipleStatements) { try database.query(sql: "SELECT 1; DELETE FROM runs") }
+        #expect(throws: StoreError.noStatement) { try database.query(sql: "  -- nothing\n") }
+        #expect(try database.query(sql: "SELECT count(*) FROM runs").rows == [[.integer(1)]])
     }
 
     @Test func everyNamedQueryDeclaresExactlyTheParametersItUses() throws {

@@ -101,4 +101,28 @@ import Testing
         #expect(recorder.pendingRows == 2)
         #expect(try database.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM step_metrics") } == 0)
     }
+
+    @Test func bothBindingPathsWriteTheSameRowsEvenWhenMixed() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let database = try TrackerDatabase.open(path: folder.path("paths.sqlite"))
+        let recorder = try database.beginRun(sampleRun())
+        // GRDB leaves a cached statement stepped but not reset; the direct path must still bind every value.
+        for (index, path) in [RunRecorder.BindingPath.direct, .statementArguments, .direct, .statementArguments]
+            .enumerated() {
+            recorder.bindingPath = path
+            for offset in 1...3 {
+                let step = index * 3 + offset
+                recorder.record(step: StepMetricsRow(step: step, epoch: index, trainLoss: Double(step) / 10,
+                                                     trainAccuracy: 0.5, learningRate: 0.1, wallTime: Double(step)))
+            }
+            try recorder.flush()
+        }
+        let rows = try database.query(sql: "SELECT run_id, step, epoch, train_loss FROM step_metrics ORDER BY step")
+        #expect(rows.rows.count == 12)
+        for (index, row) in rows.rows.enumerated() {
+            #expect(row == [.integer(recorder.runID), .integer(Int64(index + 1)), .integer(Int64(index / 3)),
+                            .real(Double(index + 1) / 10)])
+        }
+    }
 }

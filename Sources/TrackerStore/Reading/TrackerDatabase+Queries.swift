@@ -119,10 +119,9 @@ extension TrackerDatabase {
     ///   `sqlite3_stmt_readonly` before it runs; the connection is read-only as well), or the SQLite error.
     public func query(sql: String, arguments: [String: SQLValue] = [:]) throws -> ResultTable {
         try read { db in
-            let statement: Statement
-            do { statement = try db.makeStatement(sql: sql) } catch let error as DatabaseError {
-                throw StoreError(error)
-            }
+            let statements = try db.allStatements(sql: sql)
+            guard let statement = try statements.next() else { throw StoreError.noStatement }
+            guard try statements.next() == nil else { throw StoreError.multipleStatements }
             guard statement.isReadonly else { throw StoreError.writeRefused(sql: sql) }
             let values = arguments.mapValues { $0.databaseValue as (any DatabaseValueConvertible)? }
             return try ResultTable.fetch(statement, arguments: arguments.isEmpty ? [] : StatementArguments(values))

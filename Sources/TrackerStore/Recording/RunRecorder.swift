@@ -54,15 +54,15 @@ public final class RunRecorder {
                 ])
             }
             for row in steps where bindingPath == .direct {
-                let handle = stepStatement.sqliteStatement
-                sqlite3_bind_int64(handle, 1, runID)
-                sqlite3_bind_int64(handle, 2, Int64(row.step))
-                sqlite3_bind_int64(handle, 3, Int64(row.epoch))
-                Self.bind(handle, 4, row.trainLoss)
-                Self.bind(handle, 5, row.trainAccuracy)
-                Self.bind(handle, 6, row.learningRate)
-                Self.bind(handle, 7, row.wallTime)
-                try Self.stepAndReset(handle, db, stepStatement.sql)
+                var binder = DirectBinder(stepStatement)
+                binder.integer(1, runID)
+                binder.integer(2, row.step)
+                binder.integer(3, row.epoch)
+                binder.real(4, row.trainLoss)
+                binder.real(5, row.trainAccuracy)
+                binder.real(6, row.learningRate)
+                binder.real(7, row.wallTime)
+                try binder.execute(db)
             }
             let snapshotStatement = try db.cachedStatement(sql: """
                 INSERT INTO snapshots (run_id, step, layer_index, probe_samples, units, dead_units, non_finite_units,
@@ -70,18 +70,18 @@ public final class RunRecorder {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for row in snapshots {
-                let handle = snapshotStatement.sqliteStatement
-                sqlite3_bind_int64(handle, 1, runID)
-                sqlite3_bind_int64(handle, 2, Int64(row.step))
-                sqlite3_bind_int64(handle, 3, Int64(row.layerIndex))
-                sqlite3_bind_int64(handle, 4, Int64(row.probeSamples))
-                sqlite3_bind_int64(handle, 5, Int64(row.units))
-                sqlite3_bind_int64(handle, 6, Int64(row.deadUnits))
-                sqlite3_bind_int64(handle, 7, Int64(row.nonFiniteUnits))
-                sqlite3_bind_int64(handle, 8, Int64(row.pairCount))
-                Self.bind(handle, 9, row.meanAbsR)
-                Self.bind(handle, 10, row.meanR)
-                try Self.stepAndReset(handle, db, snapshotStatement.sql)
+                var binder = DirectBinder(snapshotStatement)
+                binder.integer(1, runID)
+                binder.integer(2, row.step)
+                binder.integer(3, row.layerIndex)
+                binder.integer(4, row.probeSamples)
+                binder.integer(5, row.units)
+                binder.integer(6, row.deadUnits)
+                binder.integer(7, row.nonFiniteUnits)
+                binder.integer(8, row.pairCount)
+                binder.real(9, row.meanAbsR)
+                binder.real(10, row.meanR)
+                try binder.execute(db)
             }
             for row in evaluations {
                 try db.execute(
@@ -116,17 +116,50 @@ public final class RunRecorder {
         if let flushError { throw flushError }
     }
 
-    /// Binds a REAL, or NULL when the value is NaN or infinite (SQLite has no NaN; NULL says "not finite").
-    private static func bind(_ handle: OpaquePointer?, _ index: Int32, _ value: Double?) {
-        if let value, value.isFinite { sqlite3_bind_double(handle, index, value) } else { sqlite3_bind_null(handle, index) }
+}
+
+/// Binds one row's values straight to a cached statement with `sqlite3_bind_*`, then executes it.
+///
+/// The statement is reset first: a cached statement may have been stepped by GRDB, and SQLite refuses to bind
+/// to a statement that was not reset (SQLITE_MISUSE). The first failing bind code is kept and reported by
+/// ``execute(_:)``, so a value is never silently left NULL.
+private struct DirectBinder {
+    let statement: Statement
+    var failure: Int32 = SQLITE_OK
+
+    init(_ statement: Statement) {
+        self.statement = statement
+        sqlite3_reset(statement.sqliteStatement)
     }
 
-    private static func stepAndReset(_ handle: OpaquePointer?, _ db: Database, _ sql: String) throws {
+    mutating func integer(_ index: Int32, _ value: some BinaryInteger) {
+        record(sqlite3_bind_int64(statement.sqliteStatement, index, Int64(value)))
+    }
+
+    /// Binds a REAL, or NULL when the value is nil, NaN or infinite (SQLite has no NaN; NULL says "not finite").
+    mutating func real(_ index: Int32, _ value: Double?) {
+        if let value, value.isFinite {
+            record(sqlite3_bind_double(statement.sqliteStatement, index, value))
+        } else {
+            record(sqlite3_bind_null(statement.sqliteStatement, index))
+        }
+    }
+
+    private mutating func record(_ code: Int32) {
+        if failure == SQLITE_OK && code != SQLITE_OK { failure = code }
+    }
+
+    func execute(_ db: Database) throws {
+        let handle = statement.sqliteStatement
+        guard failure == SQLITE_OK else {
+            throw StoreError.sqlite(message: "binding failed: \(String(cString: sqlite3_errstr(failure)))",
+                                    sql: statement.sql)
+        }
         let code = sqlite3_step(handle)
         guard code == SQLITE_DONE else {
             let message = String(cString: sqlite3_errmsg(db.sqliteConnection))
             sqlite3_reset(handle)
-            throw StoreError.sqlite(message: message, sql: sql)
+            throw StoreError.sqlite(message: message, sql: statement.sql)
         }
         sqlite3_reset(handle)
     }

@@ -21,6 +21,9 @@ public enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
     case unknownParameter(query: String, parameter: String, known: [String])
     /// `tracker sql` was given a statement that would write.
     case writeRefused(sql: String)
+    /// `tracker sql` was given no statement, or more than one.
+    case noStatement
+    case multipleStatements
     /// An embedded migration file is malformed (a build defect, caught by tests).
     case invalidMigration(name: String, reason: String)
     /// SQLite reported an error; `message` is SQLite's, `sql` the statement if known.
@@ -50,6 +53,10 @@ public enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
             return "query '\(query)' has no parameter '\(parameter)' (it takes: \(list))"
         case .writeRefused:
             return "tracker sql is read-only: the statement would modify the database"
+        case .noStatement:
+            return "no SQL statement given"
+        case .multipleStatements:
+            return "give one SQL statement at a time (found more than one)"
         case .invalidMigration(let name, let reason):
             return "invalid migration \(name): \(reason)"
         case .sqlite(let message, let sql):

@@ -151,7 +151,8 @@ enum RunSummary {
             lines.append(String(format: "test accuracy %.4f (loss %.4f), train accuracy %.4f", test.accuracy, test.loss,
                                 train.accuracy))
         }
-        lines.append("correlation snapshots at \(outcome.snapshotSteps) steps; mean |r| per hidden layer:")
+        lines.append(outcome.layers.isEmpty ? "no hidden layers, so no correlation snapshots"
+                     : "correlation snapshots at \(outcome.snapshotSteps) steps; mean |r| per hidden layer:")
         for layer in outcome.layers {
             func text(_ value: Double?) -> String { value.map { String(format: "%.4f", $0) } ?? "-" }
             lines.append("  \(layer.name): peak \(text(layer.peakMeanAbsR)) at step \(layer.peakStep), "
