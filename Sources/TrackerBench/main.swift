@@ -1,0 +1,143 @@
+// tracker-bench: training throughput, correlation cost and store write rate, printed as a table.
+//
+// Compare with PyTorch on the same models by running the reference in the same session:
+//   scripts/bench   (runs this and ../shared/bench/torch_reference.py when torch is installed, and prints ratios)
+import Foundation
+import TrackerAnalysis
+import TrackerEngine
+import TrackerStore
+
+struct Measurement {
+    let name: String
+    let configuration: String
+    let value: Double
+    let unit: String
+}
+
+let arguments = CommandLine.arguments.dropFirst()
+let json = arguments.contains("--json")
+let quick = arguments.contains("--quick")
+if arguments.contains("--help") || arguments.contains("-h") {
+    print("""
+        usage: tracker-bench [--quick] [--json]
+          Measures training steps/s (the reference's 784-256-256-10 MLP at batch 128 on random data, and the
+          default digits MLP), the time of one correlation summary, and store inserts/s by binding path.
+          --quick  fewer repetitions (a smoke run)
+          --json   one JSON object per line instead of a table
+        """)
+    exit(0)
+}
+
+let clock = ContinuousClock()
+func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
+}
+
+/// Median of `repeats` timings of `body`, in seconds.
+func median(repeats: Int, _ body: () throws -> Void) rethrows -> Double {
+    var times: [Double] = []
+    for _ in 0..<repeats { times.append(seconds(try clock.measure(body))) }
+    return times.sorted()[times.count / 2]
+}
+
+func randomDataset(samples: Int, features: Int, classes: Int, seed: UInt64) throws -> Dataset {
+    var generator = SeededGenerator(seed: seed)
+    let values = (0..<(samples * features)).map { _ in Float(generator.nextGaussian()) }
+    let labels = (0..<samples).map { _ in Int32(generator.next() % UInt64(classes)) }
+    return try Dataset(name: "random", featureCount: features, classCount: classes, features: values, labels: labels)
+}
+
+func trainingStepsPerSecond(hidden: String, inputSize: Int, batch: Int, steps: Int) throws -> Double {
+    let data = try randomDataset(samples: batch * 10, features: inputSize, classes: 10, seed: 1)
+    let architecture = try Architecture.parse(hidden, inputSize: inputSize, outputSize: 10, defaultActivation: .relu)
+    let trainer = try Trainer(architecture: architecture,
+                              options: TrainingOptions(learningRate: 0.01, momentum: 0.9, batchSize: batch,
+                                                       epochs: (steps * 2) / 10 + 2, seed: 0),
+                              training: data)
+    for _ in 0..<max(5, steps / 10) { _ = trainer.step() }
+    let elapsed = seconds(clock.measure { for _ in 0..<steps { _ = trainer.step() } })
+    return Double(steps) / elapsed
+}
+
+var results: [Measurement] = []
+let trainSteps = quick ? 40 : 200
+results.append(Measurement(
+    name: "train_mlp", configuration: "784-256-256-10 relu, batch 128 (reference 'mlp')",
+    value: try trainingStepsPerSecond(hidden: "256,256", inputSize: 784, batch: 128, steps: trainSteps),
+    unit: "steps/s"))
+results.append(Measurement(
+    name: "train_digits", configuration: "64-128-64-10 relu, batch 32 (tracker run default)",
+    value: try trainingStepsPerSecond(hidden: "128,64", inputSize: 64, batch: 32, steps: trainSteps * 5),
+    unit: "steps/s"))
+
+for (samples, units) in [(1024, 256), (2048, 1024)] {
+    var generator = SeededGenerator(seed: 2)
+    let values = (0..<(samples * units)).map { _ in Float(generator.nextGaussian()) }
+    let workspace = CorrelationWorkspace()
+    let time = values.withUnsafeBufferPointer { buffer in
+        median(repeats: quick ? 3 : 7) { _ = workspace.summarize(buffer, samples: samples, units: units) }
+    }
+    results.append(Measurement(name: "correlation", configuration: "\(samples)x\(units) summary (reference corrcoef)",
+                               value: time * 1000, unit: "ms"))
+}
+
+let folder = FileManager.default.temporaryDirectory.appending(path: "tracker-bench-\(UUID().uuidString)")
+try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+defer { try? FileManager.default.removeItem(at: folder) }
+let database = try TrackerDatabase.open(path: folder.appending(path: "bench.sqlite").path)
+let rows = quick ? 20_000 : 100_000
+let rowsPerTransaction = 2048
+/// Writes `rows` step rows for a new run through `path`; returns rows per second.
+func insertRate(_ path: RunRecorder.BindingPath) throws -> Double {
+    let recorder = try database.beginRun(RunDescription(
+        name: "bench", seed: 0, host: "bench", commandLine: "tracker-bench",
+        architecture: ArchitectureDescription(specJSON: "{}", summary: "-", inputSize: 1, outputSize: 1,
+                                              parameterCount: 0, layers: []),
+        hyperparameters: [:],
+        dataset: DatasetDescription(name: "none", source: "bench", sampleCount: 0, featureCount: 0, classCount: 0,
+                                    contentHash: "0"),
+        trainSamples: 0, testSamples: 0, probeSamples: 0, totalSteps: rows, snapshotScheduleJSON: "{}", tags: []))
+    recorder.bindingPath = path
+    let elapsed = try seconds(clock.measure {
+        var step = 0
+        while step < rows {
+            for _ in 0..<rowsPerTransaction where step < rows {
+                step += 1
+                recorder.record(step: StepMetricsRow(step: step, epoch: step / 1000, trainLoss: 1 / Double(step),
+                                                     trainAccuracy: 0.5, learningRate: 0.01, wallTime: Double(step)))
+            }
+            try recorder.flush()
+        }
+    })
+    try recorder.finish(.finished)
+    return Double(rows) / elapsed
+}
+// Alternate the paths over several rounds (the file grows as it goes) and keep each path's median.
+var rates: [RunRecorder.BindingPath: [Double]] = [:]
+_ = try insertRate(.direct)  // warm-up: the first run pays for growing a new file
+for _ in 0..<(quick ? 1 : 5) {
+    for path in RunRecorder.BindingPath.allCases { rates[path, default: []].append(try insertRate(path)) }
+}
+for path in RunRecorder.BindingPath.allCases {
+    let sorted = rates[path, default: [0]].sorted()
+    results.append(Measurement(
+        name: "store_step_rows", configuration: "\(path.rawValue) binding, \(rowsPerTransaction) rows/transaction",
+        value: sorted[sorted.count / 2], unit: "rows/s"))
+}
+
+if json {
+    for result in results {
+        print("{\"name\":\"\(result.name)\",\"configuration\":\"\(result.configuration)\",\"value\":\(result.value),"
+              + "\"unit\":\"\(result.unit)\"}")
+    }
+} else {
+    let nameWidth = results.map(\.name.count).max()! + 2
+    let configurationWidth = results.map(\.configuration.count).max()! + 2
+    print("benchmark".padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+          + "configuration".padding(toLength: configurationWidth, withPad: " ", startingAt: 0) + "result")
+    for result in results {
+        print(result.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+              + result.configuration.padding(toLength: configurationWidth, withPad: " ", startingAt: 0)
+              + String(format: "%12.1f %@", result.value, result.unit))
+    }
+}
