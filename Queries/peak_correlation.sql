@@ -1,5 +1,5 @@
--- Per run and hidden layer: the step at which mean |r| peaks, with its value at step 0, at the peak and at the end,
--- so a rise-then-fall (peak between start and end, end below peak) shows at a glance.
+-- Per run and hidden layer: the step at which mean |r| peaks, and mean |r| at the start, the peak and the end.
+-- A rise-then-fall shows as a peak step between the first and last step, with the final value below the peak.
 -- :run  only this run's integer id (default: every run)
 WITH ranked AS (
     SELECT run_id, layer_index, layer_name, step, mean_abs_r,

@@ -223,7 +223,7 @@ public final class ExperimentRunner {
             "optimizer": .text("sgd"),
             "loss": .text("softmax_cross_entropy"),
             "initialization": .text(configuration.initialization.rawValue),
-            "activation": .text(configuration.activation.rawValue),
+            "activation": .text(hiddenActivation),
             "snapshot_every": .integer(Int64(configuration.snapshotEvery)),
             "snapshots_per_decade": .integer(Int64(configuration.snapshotsPerDecade)),
             "test_samples": .integer(Int64(configuration.testSamples)),
@@ -238,6 +238,13 @@ public final class ExperimentRunner {
             hyperparameters: hyperparameters, dataset: datasetDescription, trainSamples: split.train.count,
             testSamples: split.test.count, probeSamples: split.probe.count, totalSteps: trainer.totalSteps,
             snapshotScheduleJSON: schedule.json, tags: configuration.tags)
+    }
+
+    /// The hidden layers' activation when they share one, `mixed` when they differ, `none` without hidden layers
+    /// (the per-layer activations are in the architecture).
+    var hiddenActivation: String {
+        let names = Set(architecture.hiddenLayers.compactMap { $0.activation?.rawValue })
+        return names.count == 1 ? names.first! : names.isEmpty ? "none" : "mixed"
     }
 
     /// SHA-256 over the features' and labels' bytes (little-endian), so a data set is the same row in any file.

@@ -55,7 +55,7 @@ import TrackerStore
                               .integer(Int64(outcome.steps)), .integer(20)]])
         let hyperparameters = try database.query(sql: "SELECT key, value FROM hyperparameters WHERE key IN "
                                                  + "('learning_rate', 'batch_size', 'activation') ORDER BY key")
-        #expect(hyperparameters.rows == [[.text("activation"), .text("relu")], [.text("batch_size"), .integer(32)],
+        #expect(hyperparameters.rows == [[.text("activation"), .text("mixed")], [.text("batch_size"), .integer(32)],
                                          [.text("learning_rate"), .real(0.05)]])
         let layers = try database.query(sql: "SELECT name, units, activation, is_hidden FROM layers ORDER BY layer_index")
         #expect(layers.rows == [[.text("dense1"), .integer(32), .text("relu"), .integer(1)],

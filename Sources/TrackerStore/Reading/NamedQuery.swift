@@ -3,7 +3,7 @@ import Foundation
 
 /// A query file of `Queries/`.
 ///
-/// The file's first comment line says what the query answers; each following `-- :name description` line
+/// The file's first comment line says what the query answers (more lines may follow); each `-- :name description` line
 /// declares a parameter, required unless its description says `(default: ...)`. Unset parameters are bound
 /// to NULL, so a file pasted into `sqlite3` runs with every default.
 public struct NamedQuery: Sendable, Equatable {
@@ -14,7 +14,10 @@ public struct NamedQuery: Sendable, Equatable {
     }
 
     public let name: String
+    /// The first comment line: what the query answers.
     public let summary: String
+    /// Further comment lines before the parameters, if any.
+    public let details: String
     public let parameters: [Parameter]
     public let sql: String
 
@@ -30,7 +33,7 @@ public struct NamedQuery: Sendable, Equatable {
     init(name: String, sql: String) {
         self.name = name
         self.sql = sql
-        var summary: [String] = []
+        var details: [String] = []
         var parameters: [Parameter] = []
         for line in sql.split(separator: "\n", omittingEmptySubsequences: false) {
             guard line.hasPrefix("--") else { break }
@@ -40,10 +43,11 @@ public struct NamedQuery: Sendable, Equatable {
                 let description = parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
                 parameters.append(Parameter(name: String(parts[0]), description: description))
             } else if parameters.isEmpty {
-                summary.append(text)
+                details.append(text)
             }
         }
-        self.summary = summary.joined(separator: " ")
+        summary = details.first ?? ""
+        self.details = details.dropFirst().joined(separator: " ")
         self.parameters = parameters
     }
 }
