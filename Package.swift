@@ -51,9 +51,10 @@ let package = Package(
         .testTarget(name: "TrackerDatasetsTests", dependencies: ["TrackerDatasets"]),
         .testTarget(name: "TrackerAnalysisTests", dependencies: ["TrackerAnalysis", "TrackerTestSupport"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "TrackerStoreTests", dependencies: ["TrackerStore"]),
-        .testTarget(name: "TrackerExperimentsTests", dependencies: ["TrackerExperiments", "TrackerStore", "TrackerEngine"]),
-        .testTarget(name: "TrackerCLITests", dependencies: ["TrackerStore"]),
+        .testTarget(name: "TrackerStoreTests", dependencies: ["TrackerStore", "TrackerTestSupport"]),
+        .testTarget(name: "TrackerExperimentsTests", dependencies: ["TrackerExperiments", "TrackerStore", "TrackerEngine",
+                                                                        "TrackerTestSupport"]),
+        .testTarget(name: "TrackerCLITests", dependencies: ["TrackerTestSupport"]),
         .target(name: "TrackerTestSupport", path: "Tests/TrackerTestSupport"),
     ],
     swiftLanguageModes: [.v6]

@@ -1,5 +1,6 @@
 // Runs the built `tracker` executable as a child process, as a user's shell would.
 import Foundation
+import TrackerTestSupport
 
 /// What one invocation of `tracker` did.
 struct Invocation {
@@ -61,18 +62,16 @@ enum TrackerProcess {
 
 /// A temporary working folder for one test.
 struct Workspace {
-    let url: URL
+    let folder: TemporaryFolder
+    var url: URL { folder.url }
 
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appending(path: "tracker-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
+    init() throws { folder = try TemporaryFolder(prefix: "tracker-cli") }
 
-    func path(_ name: String) -> String { url.appending(path: name).path }
+    func path(_ name: String) -> String { folder.path(name) }
 
     func tracker(_ arguments: String...) throws -> Invocation { try TrackerProcess.run(arguments, in: url) }
 
-    func cleanup() { try? FileManager.default.removeItem(at: url) }
+    func cleanup() { folder.cleanup() }
 }
 
 /// A short run that still has two hidden layers, several epochs and a dozen snapshots.

@@ -2,13 +2,13 @@
 import Foundation
 import Testing
 import TrackerStore
+import TrackerTestSupport
 @testable import TrackerExperiments
 
 @Suite(.serialized) struct ExperimentRunnerTests {
-    func temporaryDatabase() throws -> (TrackerDatabase, URL) {
-        let folder = FileManager.default.temporaryDirectory.appending(path: "tracker-exp-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        return (try TrackerDatabase.open(path: folder.appending(path: "runs.sqlite").path), folder)
+    func temporaryDatabase() throws -> (TrackerDatabase, TemporaryFolder) {
+        let folder = try TemporaryFolder(prefix: "tracker-experiments")
+        return (try TrackerDatabase.open(path: folder.path("runs.sqlite")), folder)
     }
 
     func small(seed: UInt64 = 1) -> ExperimentConfiguration {
@@ -22,7 +22,7 @@ import TrackerStore
 
     @Test func aRunStoresEverythingItMeasured() throws {
         let (database, folder) = try temporaryDatabase()
-        defer { try? FileManager.default.removeItem(at: folder) }
+        defer { folder.cleanup() }
         let runner = try ExperimentRunner(small())
         var progressCalls = 0
         let outcome = try runner.run(in: database, progress: { _ in progressCalls += 1 })
@@ -72,7 +72,7 @@ import TrackerStore
 
     @Test func sameSeedSameNumbersDifferentSeedDifferentNumbers() throws {
         let (database, folder) = try temporaryDatabase()
-        defer { try? FileManager.default.removeItem(at: folder) }
+        defer { folder.cleanup() }
         let first = try ExperimentRunner(small(seed: 5)).run(in: database)
         let second = try ExperimentRunner(small(seed: 5)).run(in: database)
         let third = try ExperimentRunner(small(seed: 6)).run(in: database)
@@ -94,7 +94,7 @@ import TrackerStore
 
     @Test func stoppingMarksTheRunInterrupted() throws {
         let (database, folder) = try temporaryDatabase()
-        defer { try? FileManager.default.removeItem(at: folder) }
+        defer { folder.cleanup() }
         var polls = 0
         let outcome = try ExperimentRunner(small()).run(in: database, shouldStop: {
             polls += 1
@@ -120,7 +120,7 @@ import TrackerStore
 
     @Test func theDefaultExperimentReachesNinetyFivePercentOnDigits() throws {
         let (database, folder) = try temporaryDatabase()
-        defer { try? FileManager.default.removeItem(at: folder) }
+        defer { folder.cleanup() }
         let outcome = try ExperimentRunner(ExperimentConfiguration()).run(in: database)
         #expect(outcome.status == .finished)
         #expect((outcome.finalTest?.accuracy ?? 0) >= 0.95, "test accuracy \(outcome.finalTest?.accuracy ?? 0)")

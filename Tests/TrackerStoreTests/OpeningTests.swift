@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import Synchronization
 import Testing
+import TrackerTestSupport
 @testable import TrackerStore
 
 @Suite struct OpeningTests {

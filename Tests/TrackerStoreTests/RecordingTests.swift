@@ -2,6 +2,7 @@
 import Foundation
 import GRDB
 import Testing
+import TrackerTestSupport
 @testable import TrackerStore
 
 @Suite struct RecordingTests {

@@ -1,20 +1,6 @@
-// Shared fixtures for store tests: temporary files and a sample run description.
+// Shared fixtures for store tests: file snapshots and a sample run description.
 import Foundation
 @testable import TrackerStore
-
-/// A fresh temporary folder, removed by the caller with `cleanup()`.
-struct TemporaryFolder {
-    let url: URL
-
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appending(path: "tracker-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    func path(_ name: String) -> String { url.appending(path: name).path }
-
-    func cleanup() { try? FileManager.default.removeItem(at: url) }
-}
 
 /// Every byte of the database file and its WAL/SHM companions, for "left unchanged" checks.
 func fileSnapshot(_ path: String) -> [String: Data] {
