@@ -32,7 +32,7 @@ public struct ExperimentOutcome: Sendable {
     public let wallTime: Double
 }
 
-/// Trains one network as configured and records the run in a tracker database.
+/// Trains one network as configured and records the run in a tracker database. One runner, one run.
 ///
 /// ```swift
 /// let runner = try ExperimentRunner(configuration)
@@ -45,6 +45,9 @@ public final class ExperimentRunner {
     let split: DatasetSplit
     let datasetDescription: DatasetDescription
     let trainer: Trainer
+    /// The uuid the run will be stored under.
+    let runUUID = UUID()
+    private var hasRun = false
 
     /// Rows buffered before the recorder writes them in one transaction, and the longest a row waits.
     static let flushRows = 2048
@@ -97,6 +100,8 @@ public final class ExperimentRunner {
     /// - Throws: Store errors. A failure while training marks the run `failed` with the message, then rethrows.
     public func run(in database: TrackerDatabase, shouldStop: () -> Bool = { false },
                     progress: (ExperimentProgress) -> Void = { _ in }) throws -> ExperimentOutcome {
+        precondition(!hasRun, "an ExperimentRunner trains one run; make a new runner for the next")
+        hasRun = true
         let recorder = try database.beginRun(runDescription())
         do {
             return try train(recorder: recorder, shouldStop: shouldStop, progress: progress)
@@ -202,8 +207,6 @@ public final class ExperimentRunner {
             },
             wallTime: elapsed())
     }
-
-    private let runUUID = UUID()
 
     /// What the store records about this run before it trains.
     func runDescription() throws -> RunDescription {
