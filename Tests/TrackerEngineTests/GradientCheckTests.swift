@@ -119,26 +119,25 @@ struct GradientCheckTests {
             seed += 1
         } while reluMargin(network, parameters, input, batchSize, reluLayer: 2) < 0.1
 
-        func meanLoss(_ parameters: [Float]) -> Double {
-            load(network, parameters, input)
+        /// Forward pass and loss at the network's current parameters: the probabilities and the mean loss.
+        func forwardLoss() -> (probabilities: [Float], loss: Double) {
             network.forward(batchSize: batchSize)
             var probabilities = [Float](repeating: 0, count: batchSize * 3)
             var losses = [Float](repeating: 0, count: batchSize)
             SoftmaxCrossEntropy.forward(probabilities: &probabilities, losses: &losses,
                                         logits: network.output(ofLayer: 3).baseAddress!, labels: labels,
                                         batchSize: batchSize, classCount: 3)
-            return losses.reduce(0) { $0 + Double($1) } / Double(batchSize)
+            return (probabilities, losses.reduce(0) { $0 + Double($1) } / Double(batchSize))
+        }
+        func meanLoss(_ parameters: [Float]) -> Double {
+            load(network, parameters, input)
+            return forwardLoss().loss
         }
         let numerical = centralDifferences(parameters, meanLoss)
 
         load(network, parameters, input)
         network.zeroGradients()
-        network.forward(batchSize: batchSize)
-        var probabilities = [Float](repeating: 0, count: batchSize * 3)
-        var losses = [Float](repeating: 0, count: batchSize)
-        SoftmaxCrossEntropy.forward(probabilities: &probabilities, losses: &losses,
-                                    logits: network.output(ofLayer: 3).baseAddress!, labels: labels,
-                                    batchSize: batchSize, classCount: 3)
+        let probabilities = forwardLoss().probabilities
         SoftmaxCrossEntropy.backward(dLogits: network.dOutput(ofLayer: 3).baseAddress!, probabilities: probabilities,
                                      labels: labels, batchSize: batchSize, classCount: 3)
         network.backward(batchSize: batchSize)
