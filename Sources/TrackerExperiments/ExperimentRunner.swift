@@ -119,11 +119,12 @@ public final class ExperimentRunner {
             let duration = clock.now - start
             return Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
         }
-        let hiddenIndices = Array(architecture.hiddenLayers.indices)
+        // Hidden layers are layers 0..<hiddenCount, so a hidden layer's index is also its position here.
+        let hiddenNames = architecture.hiddenLayers.indices.map(architecture.layerName(at:))
         let scheduled = Set(schedule.steps())
         let workspace = CorrelationWorkspace()
-        var latest: [Double?] = Array(repeating: nil, count: hiddenIndices.count)
-        var peaks: [(step: Int, value: Double?)] = Array(repeating: (0, nil), count: hiddenIndices.count)
+        var latest: [Double?] = Array(repeating: nil, count: hiddenNames.count)
+        var peaks: [(step: Int, value: Double?)] = Array(repeating: (0, nil), count: hiddenNames.count)
         var snapshotSteps = 0
         var lastFlush = 0.0
         var lastProgress = -1.0
@@ -133,18 +134,20 @@ public final class ExperimentRunner {
                 let summary = activations.values.withUnsafeBufferPointer {
                     workspace.summarize($0, samples: activations.samples, units: activations.units)
                 }
+                let layer = activations.layerIndex
                 recorder.record(snapshot: SnapshotRow(
-                    step: step, layerIndex: activations.layerIndex, probeSamples: summary.samples, units: summary.units,
-                    deadUnits: summary.deadUnits, nonFiniteUnits: summary.nonFiniteUnits, pairCount: summary.pairCount, meanAbsR: summary.meanAbsR,
-                    meanR: summary.meanR))
-                if let position = hiddenIndices.firstIndex(of: activations.layerIndex) {
-                    latest[position] = summary.meanAbsR
-                    if let value = summary.meanAbsR, value > (peaks[position].value ?? -1) {
-                        peaks[position] = (step, value)
-                    }
-                }
+                    step: step, layerIndex: layer, probeSamples: summary.samples, units: summary.units,
+                    deadUnits: summary.deadUnits, nonFiniteUnits: summary.nonFiniteUnits, pairCount: summary.pairCount,
+                    meanAbsR: summary.meanAbsR, meanR: summary.meanR))
+                latest[layer] = summary.meanAbsR
+                if let value = summary.meanAbsR, value > (peaks[layer].value ?? -1) { peaks[layer] = (step, value) }
             }
             snapshotSteps += 1
+        }
+        func report(_ result: StepResult, elapsed: Double) {
+            progress(ExperimentProgress(
+                step: result.step, totalSteps: trainer.totalSteps, epoch: result.epoch, loss: Double(result.loss),
+                accuracy: Double(result.accuracy), meanAbsR: Array(zip(hiddenNames, latest)), elapsed: elapsed))
         }
         func evaluate(at step: Int, splits: [(String, Dataset)]) -> [String: Evaluation] {
             var results: [String: Evaluation] = [:]
@@ -167,44 +170,33 @@ public final class ExperimentRunner {
             if shouldStop() { status = .interrupted; break }
             let result = trainer.step()
             last = result
+            let now = elapsed()
             recorder.record(step: StepMetricsRow(
                 step: result.step, epoch: result.epoch, trainLoss: Double(result.loss),
-                trainAccuracy: Double(result.accuracy), learningRate: Double(result.learningRate), wallTime: elapsed()))
+                trainAccuracy: Double(result.accuracy), learningRate: Double(result.learningRate), wallTime: now))
             if scheduled.contains(result.step) { snapshot(at: result.step) }
             let endOfEpoch = result.step % trainer.stepsPerEpoch == 0 && result.step < trainer.totalSteps
             if endOfEpoch { _ = evaluate(at: result.step, splits: [("test", split.test)]) }
-            let now = elapsed()
             if endOfEpoch || recorder.pendingRows >= Self.flushRows || now - lastFlush >= Self.flushSeconds {
                 try recorder.flush()
                 lastFlush = now
             }
             if now - lastProgress >= 0.1 {
                 lastProgress = now
-                progress(ExperimentProgress(
-                    step: result.step, totalSteps: trainer.totalSteps, epoch: result.epoch, loss: Double(result.loss),
-                    accuracy: Double(result.accuracy),
-                    meanAbsR: zip(hiddenIndices, latest).map { (architecture.layerName(at: $0), $1) }, elapsed: now))
+                report(result, elapsed: now)
             }
         }
         let finalStep = trainer.completedSteps
         var finals: [String: Evaluation] = [:]
-        if status == .finished {
-            if !scheduled.contains(finalStep) { snapshot(at: finalStep) }
+        if status == .finished {  // the schedule always holds the last step, so its snapshot is taken
             finals = evaluate(at: finalStep, splits: [("train", split.train), ("test", split.test)])
         }
         try recorder.finish(status)
-        if let last {
-            progress(ExperimentProgress(
-                step: last.step, totalSteps: trainer.totalSteps, epoch: last.epoch, loss: Double(last.loss),
-                accuracy: Double(last.accuracy),
-                meanAbsR: zip(hiddenIndices, latest).map { (architecture.layerName(at: $0), $1) }, elapsed: elapsed()))
-        }
+        if let last { report(last, elapsed: elapsed()) }
         return ExperimentOutcome(
             runID: recorder.runID, uuid: runUUID, status: status, steps: finalStep, totalSteps: trainer.totalSteps,
             snapshotSteps: snapshotSteps, finalTest: finals["test"], finalTrain: finals["train"],
-            layers: hiddenIndices.enumerated().map { position, index in
-                (architecture.layerName(at: index), peaks[position].step, peaks[position].value, latest[position])
-            },
+            layers: hiddenNames.indices.map { (hiddenNames[$0], peaks[$0].step, peaks[$0].value, latest[$0]) },
             wallTime: elapsed())
     }
 

@@ -51,7 +51,7 @@ public final class TrackerDatabase: Sendable {
     /// ours, or is newer than we know, is refused before anything could write to it.
     private static func inspectWithoutWriting(path: String) throws {
         guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw StoreError.sqlite(message: "cannot read \(path)", sql: nil)
+            throw StoreError.unreadable(path: path)
         }
         let header = (try? handle.read(upToCount: 16)) ?? Data()
         try? handle.close()

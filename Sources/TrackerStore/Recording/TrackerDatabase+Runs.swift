@@ -100,7 +100,7 @@ extension TrackerDatabase {
 enum CanonicalJSON {
     static func canonicalize(_ json: String) throws -> String {
         guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8), options: [.fragmentsAllowed]) else {
-            throw StoreError.sqlite(message: "architecture spec is not valid JSON", sql: nil)
+            throw StoreError.invalidArchitectureSpec(json)
         }
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes,
                                                                                 .fragmentsAllowed])

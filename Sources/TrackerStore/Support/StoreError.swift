@@ -24,6 +24,10 @@ public enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
     /// `tracker sql` was given no statement, or more than one.
     case noStatement
     case multipleStatements
+    /// The file exists but could not be read (permissions, a folder, ...). It was not touched.
+    case unreadable(path: String)
+    /// An architecture spec handed to the store is not JSON (a caller's defect).
+    case invalidArchitectureSpec(String)
     /// An embedded migration file is malformed (a build defect, caught by tests).
     case invalidMigration(name: String, reason: String)
     /// SQLite reported an error; `message` is SQLite's, `sql` the statement if known.
@@ -57,6 +61,10 @@ public enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
             return "no SQL statement given"
         case .multipleStatements:
             return "give one SQL statement at a time (found more than one)"
+        case .unreadable(let path):
+            return "cannot read \(path)"
+        case .invalidArchitectureSpec(let spec):
+            return "architecture spec is not valid JSON: \(spec)"
         case .invalidMigration(let name, let reason):
             return "invalid migration \(name): \(reason)"
         case .sqlite(let message, let sql):
