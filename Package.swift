@@ -22,13 +22,15 @@ let package = Package(
         .executableTarget(name: "EmbedFilesTool", path: "Sources/EmbedFilesTool"),
         .plugin(name: "EmbedFiles", capability: .buildTool(), dependencies: ["EmbedFilesTool"]),
 
-        // Tensors, layers, losses, optimisers, the training loop. Knows nothing about SQL.
-        .target(name: "TrackerEngine", dependencies: ["CBLAS"]),
+        // The numerics layer under engine and analysis: the BLAS door (with its thread setting) and owned buffers.
+        .target(name: "TrackerNumerics", dependencies: ["CBLAS"]),
+        // Shapes, layers, losses, optimisers, the training loop. Knows nothing about SQL.
+        .target(name: "TrackerEngine", dependencies: ["TrackerNumerics"]),
         // Datasets bundled with tracker (UCI digits), decoded from the embedded gzip files.
         .target(name: "TrackerDatasets", dependencies: ["TrackerEngine", "CZlib"],
                 plugins: ["EmbedFiles"]),
         // Correlation statistics (later: phase detection, comparison): pure functions over arrays.
-        .target(name: "TrackerAnalysis", dependencies: ["CBLAS"]),
+        .target(name: "TrackerAnalysis", dependencies: ["TrackerNumerics"]),
         // The SQLite store: the only module that speaks SQL. Knows nothing about layers.
         .target(name: "TrackerStore",
                 dependencies: [.product(name: "GRDB", package: "GRDB.swift"),
@@ -47,7 +49,7 @@ let package = Package(
                           dependencies: ["TrackerExperiments", "TrackerStore", "TrackerEngine", "TrackerAnalysis"],
                           path: "Sources/TrackerBench"),
 
-        .testTarget(name: "TrackerEngineTests", dependencies: ["TrackerEngine", "TrackerTestSupport"]),
+        .testTarget(name: "TrackerEngineTests", dependencies: ["TrackerEngine", "TrackerNumerics", "TrackerTestSupport"]),
         .testTarget(name: "TrackerDatasetsTests", dependencies: ["TrackerDatasets"]),
         .testTarget(name: "TrackerAnalysisTests", dependencies: ["TrackerAnalysis", "TrackerTestSupport"],
                     resources: [.copy("Fixtures")]),

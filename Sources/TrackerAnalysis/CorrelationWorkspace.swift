@@ -1,5 +1,5 @@
 // CorrelationWorkspace: reusable Double buffers and the BLAS kernel behind every correlation statistic.
-import CBLAS
+import TrackerNumerics
 
 /// Buffers for computing correlation statistics repeatedly without allocating.
 ///
@@ -191,8 +191,7 @@ public final class CorrelationWorkspace {
             for j in 0..<u { out[j] = classes[j] == .live ? out[j] * sums[j] : 0 }
         }
         // gram (upper) = Zᵀ Z, with Z the row-major (n, u) matrix in `normalized`.
-        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, blasint(u), blasint(n),
-                    1.0, normalized, blasint(u), 0.0, gram, blasint(u))
+        BLAS.gramUpper(c: gram, a: normalized, n: u, k: n)
         return (dead, nonFinite)
     }
 

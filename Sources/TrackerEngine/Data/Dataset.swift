@@ -1,11 +1,13 @@
 // A labelled classification dataset in memory, its validation, subsets and the seeded train/test/probe split.
 
-/// Samples with `featureCount` Float features each and an integer class label.
+/// Samples with `featureCount` Float features each, laid out as `sampleShape` (e.g. 1×28×28), and an integer label.
 public struct Dataset: Sendable {
     /// Shown in messages and used to name splits.
     public let name: String
-    /// Features per sample.
-    public let featureCount: Int
+    /// The shape of one sample: `[featureCount]` for plain vectors, C×H×W for images.
+    public let sampleShape: Shape
+    /// Values per sample (= sampleShape.count).
+    public var featureCount: Int { sampleShape.count }
     /// Labels are in 0..<classCount.
     public let classCount: Int
     /// Row-major (count, featureCount).
@@ -23,6 +25,14 @@ public struct Dataset: Sendable {
         guard featureCount >= 1 else {
             throw DatasetError("dataset '\(name)': feature count must be at least 1, got \(featureCount)")
         }
+        try self.init(name: name, sampleShape: .features(featureCount), classCount: classCount, features: features,
+                      labels: labels)
+    }
+
+    /// The same checks, for samples of shape `sampleShape`.
+    public init(name: String, sampleShape: Shape, classCount: Int, features: [Float],
+                labels: [Int32]) throws(DatasetError) {
+        let featureCount = sampleShape.count
         guard classCount >= 1 else {
             throw DatasetError("dataset '\(name)': class count must be at least 1, got \(classCount)")
         }
@@ -35,13 +45,13 @@ public struct Dataset: Sendable {
         if let position = features.firstIndex(where: { !$0.isFinite }) {
             throw DatasetError("dataset '\(name)': feature \(position % featureCount) of sample \(position / featureCount) is not finite (\(features[position]))")
         }
-        self.init(unchecked: name, featureCount: featureCount, classCount: classCount,
+        self.init(unchecked: name, sampleShape: sampleShape, classCount: classCount,
                   features: features, labels: labels)
     }
 
-    private init(unchecked name: String, featureCount: Int, classCount: Int, features: [Float], labels: [Int32]) {
+    private init(unchecked name: String, sampleShape: Shape, classCount: Int, features: [Float], labels: [Int32]) {
         self.name = name
-        self.featureCount = featureCount
+        self.sampleShape = sampleShape
         self.classCount = classCount
         self.features = features
         self.labels = labels
@@ -58,7 +68,7 @@ public struct Dataset: Sendable {
             subsetFeatures.append(contentsOf: features[index * featureCount ..< (index + 1) * featureCount])
             subsetLabels.append(labels[index])
         }
-        return Dataset(unchecked: name, featureCount: featureCount, classCount: classCount,
+        return Dataset(unchecked: name, sampleShape: sampleShape, classCount: classCount,
                        features: subsetFeatures, labels: subsetLabels)
     }
 

@@ -1,55 +1,51 @@
-// The fully connected layer: an affine forward/backward pair through BLAS, then an optional activation.
+// The fully connected layer: an affine forward/backward pair through BLAS.
+import TrackerNumerics
 
-/// A fully connected layer y = f(x · Wᵀ + b), f an ``Activation`` or the identity when `activation` is nil.
+/// A fully connected (affine) layer y = x · Wᵀ + b. Any input shape is read as a flat vector of its values.
 ///
 /// Parameters, in order: weight (outputSize, inputSize) row-major, then bias (outputSize).
 public struct DenseLayer: Layer, Hashable {
-    /// Fan-in.
+    /// Fan-in: values per input sample.
     public let inputSize: Int
     /// Units.
     public let outputSize: Int
-    /// nil: linear (the output layer's logits).
-    public let activation: Activation?
+    public let inputShape: Shape
 
-    /// A layer inputSize → outputSize; both must be positive.
-    public init(inputSize: Int, outputSize: Int, activation: Activation?) {
-        precondition(inputSize >= 1 && outputSize >= 1,
-                     "dense layer sizes must be positive, got \(inputSize) → \(outputSize)")
-        self.inputSize = inputSize
+    /// A layer from `inputShape` (flattened) to `outputSize` units; both must be positive.
+    public init(inputShape: Shape, outputSize: Int) {
+        precondition(outputSize >= 1, "dense layer needs at least one unit, got \(outputSize)")
+        self.inputShape = inputShape
+        inputSize = inputShape.count
         self.outputSize = outputSize
-        self.activation = activation
     }
 
-    /// outputSize · inputSize weights plus outputSize biases.
-    public var parameterCount: Int { outputSize * inputSize + outputSize }
-
-    /// Weights from `initialization` (fanIn = inputSize, fanOut = outputSize), biases zero.
-    public func initialize(parameters: UnsafeMutableBufferPointer<Float>, initialization: Initialization,
-                           generator: inout SeededGenerator) {
-        precondition(parameters.count == parameterCount)
-        let weightCount = outputSize * inputSize
-        initialization.fill(UnsafeMutableBufferPointer(rebasing: parameters[0..<weightCount]),
-                            fanIn: inputSize, fanOut: outputSize, generator: &generator)
-        UnsafeMutableBufferPointer(rebasing: parameters[weightCount...]).update(repeating: 0)
+    /// A layer inputSize → outputSize.
+    public init(inputSize: Int, outputSize: Int) {
+        self.init(inputShape: .features(inputSize), outputSize: outputSize)
     }
 
-    /// output (B, out) = f(input (B, in) · weightᵀ + bias); the activation is applied in place.
-    public func forward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
-                        parameters: UnsafePointer<Float>, batchSize: Int) {
-        Self.affineForward(output: output, input: input, weight: parameters,
-                           bias: parameters + outputSize * inputSize,
-                           batchSize: batchSize, inputSize: inputSize, outputSize: outputSize)
-        activation?.forward(output: output, input: output, count: batchSize * outputSize)
+    public var outputShape: Shape { .features(outputSize) }
+
+    public var parameterTensors: [ParameterTensor] {
+        [ParameterTensor(name: "weight", role: .weight, shape: [outputSize, inputSize],
+                         initializer: .weight(fanIn: inputSize, fanOut: outputSize)),
+         ParameterTensor(name: "bias", role: .bias, shape: [outputSize], initializer: .zeros)]
     }
 
-    /// Turns dOutput into ∂L/∂(pre-activation) in place, then runs ``affineBackward``.
+    /// output (B, out) = input (B, in) · weightᵀ + bias.
+    public func forward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, parameters: UnsafePointer<Float>,
+                        cache: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, context: LayerContext) {
+        Self.affineForward(output: output, input: input, weight: parameters, bias: parameters + outputSize * inputSize,
+                           batchSize: context.batchSize, inputSize: inputSize, outputSize: outputSize)
+    }
+
     public func backward(dInput: UnsafeMutablePointer<Float>?, dParameters: UnsafeMutablePointer<Float>,
-                         dOutput: UnsafeMutablePointer<Float>, output: UnsafePointer<Float>,
-                         input: UnsafePointer<Float>, parameters: UnsafePointer<Float>, batchSize: Int) {
-        activation?.backward(dInput: dOutput, dOutput: dOutput, output: output, count: batchSize * outputSize)
+                         dOutput: UnsafeMutablePointer<Float>, output: UnsafePointer<Float>, input: UnsafePointer<Float>,
+                         parameters: UnsafePointer<Float>, cache: UnsafeMutablePointer<Float>,
+                         scratch: UnsafeMutablePointer<Float>, context: LayerContext) {
         Self.affineBackward(dInput: dInput, dWeight: dParameters, dBias: dParameters + outputSize * inputSize,
                             dOutput: dOutput, input: input, weight: parameters,
-                            batchSize: batchSize, inputSize: inputSize, outputSize: outputSize)
+                            batchSize: context.batchSize, inputSize: inputSize, outputSize: outputSize)
     }
 
     /// output (B, out) = input (B, in) · weight (out, in)ᵀ + bias (out); overwrites `output`.

@@ -1,35 +1,126 @@
-// The layer protocol: sizes, parameter layout, initialisation and a forward/backward pair over caller-owned memory.
+// The layer protocol: shapes, parameter tensors with roles, cache and scratch sizes, and a forward/backward pair.
+
+/// Whether a pass trains (dropout active, batch statistics) or evaluates (deterministic, running statistics).
+public enum PassMode: Sendable, Hashable {
+    case training
+    case evaluation
+}
+
+/// What a layer may know about the pass it runs in. Passed by value; creating one allocates nothing.
+public struct LayerContext: Sendable {
+    /// Training or evaluation.
+    public var mode: PassMode
+    /// Samples in this batch (rows of every activation buffer that are in use).
+    public var batchSize: Int
+    /// The run's seed.
+    public var seed: UInt64
+    /// Updates done before this pass (0 for the first training step).
+    public var step: Int
+    /// Index of the layer in ``Network/layers``.
+    public var layerIndex: Int
+
+    public init(mode: PassMode, batchSize: Int, seed: UInt64 = 0, step: Int = 0, layerIndex: Int = 0) {
+        self.mode = mode
+        self.batchSize = batchSize
+        self.seed = seed
+        self.step = step
+        self.layerIndex = layerIndex
+    }
+
+    /// A generator determined by (seed, step, layer) alone, for stochastic layers (dropout): the same run draws the
+    /// same numbers whatever else happened before, so runs stay reproducible and layers independent.
+    public func generator() -> SeededGenerator {
+        SeededGenerator(seed: SeededGenerator.mix(seed, UInt64(truncatingIfNeeded: step),
+                                                  UInt64(truncatingIfNeeded: layerIndex)))
+    }
+}
+
+/// What a parameter tensor is, for the optimiser and the initialiser.
+public enum ParameterRole: String, Sendable, Hashable, Codable {
+    /// A trained weight: initialised by the scheme, decayed by weight decay.
+    case weight
+    /// A trained bias (or scale/shift): no weight decay.
+    case bias
+    /// Not trained (e.g. batch-norm running statistics): the optimiser never touches it.
+    case state
+}
+
+/// How a parameter tensor starts.
+public enum TensorInitializer: Sendable, Hashable {
+    /// All zeros (biases).
+    case zeros
+    /// All equal to a constant (e.g. a scale of 1).
+    case constant(Float)
+    /// Independent draws from the run's ``Initialization`` scheme with this fan-in and fan-out.
+    case weight(fanIn: Int, fanOut: Int)
+    /// A recurrent matrix of `blocks` square (size, size) blocks stacked along rows (one per gate): orthogonal per
+    /// block when the run asks for orthogonal recurrent weights, else like ``weight(fanIn:fanOut:)`` with fan-in and
+    /// fan-out `size`.
+    case recurrent(blocks: Int, size: Int)
+}
+
+/// One tensor in a layer's parameter slice.
+public struct ParameterTensor: Sendable, Hashable {
+    /// "weight", "bias", "recurrent_weight", ...
+    public let name: String
+    /// How the optimiser treats it.
+    public let role: ParameterRole
+    /// Dimensions, outermost first (documentation; the count is what the memory layout uses).
+    public let shape: [Int]
+    /// How it starts.
+    public let initializer: TensorInitializer
+
+    public init(name: String, role: ParameterRole, shape: [Int], initializer: TensorInitializer) {
+        self.name = name
+        self.role = role
+        self.shape = shape
+        self.initializer = initializer
+    }
+
+    /// Values in the tensor.
+    public var count: Int { shape.reduce(1, *) }
+}
 
 /// One layer of a ``Network``, llm.c style: the layer holds only its sizes; the network owns every buffer.
 ///
 /// Conventions for every layer:
-/// - Memory is row-major; a batch of activations is `(batchSize, size)`.
-/// - `parameters` is this layer's slice of the network's flat parameter buffer, `parameterCount` values, in the
-///   layout the layer documents; `dParameters` has the same layout.
-/// - `backward` accumulates (`+=`) into `dParameters` and `dInput`, which the caller zeroed before the
-///   step; layers run backward in reverse order.
+/// - Memory is row-major; a batch of activations is `(batchSize, inputShape...)` going in and
+///   `(batchSize, outputShape...)` coming out.
+/// - `parameters` is this layer's slice of the network's flat parameter buffer: its ``parameterTensors`` one after
+///   the other; `dParameters` has the same layout.
+/// - `cache` holds ``cacheCount(batchSize:)`` values that forward writes and the matching backward reads (e.g.
+///   pre-activations, pooling arg-maxes, recurrent gates); `scratch` holds ``scratchCount(batchSize:)`` values of
+///   temporary space shared by all layers, valid only during one call.
+/// - `backward` accumulates (`+=`) into `dParameters` and `dInput`, which the caller zeroed before the step; layers
+///   run backward in reverse order. It may overwrite `dOutput`.
 /// - Neither call allocates.
 public protocol Layer: Sendable {
-    /// Values per sample going in.
-    var inputSize: Int { get }
-    /// Values per sample coming out.
-    var outputSize: Int { get }
-    /// Number of trainable parameters.
-    var parameterCount: Int { get }
+    /// Shape of one sample going in.
+    var inputShape: Shape { get }
+    /// Shape of one sample coming out.
+    var outputShape: Shape { get }
+    /// The tensors of this layer's parameter slice, in memory order (empty for layers without parameters).
+    var parameterTensors: [ParameterTensor] { get }
+    /// Values the layer keeps from forward to backward for a batch of `batchSize` (capacity is sized once).
+    func cacheCount(batchSize: Int) -> Int
+    /// Temporary values the layer needs during one call for a batch of `batchSize`.
+    func scratchCount(batchSize: Int) -> Int
 
-    /// Fills `parameters` (`parameterCount` values) with initial values drawn from `generator`.
-    func initialize(parameters: UnsafeMutableBufferPointer<Float>, initialization: Initialization,
-                    generator: inout SeededGenerator)
+    /// output (B, outputShape) = layer(input (B, inputShape)), B = context.batchSize.
+    func forward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, parameters: UnsafePointer<Float>,
+                 cache: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, context: LayerContext)
 
-    /// output (batchSize, outputSize) = layer(input (batchSize, inputSize)).
-    func forward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
-                 parameters: UnsafePointer<Float>, batchSize: Int)
-
-    /// Given dOutput = ∂L/∂output (batchSize, outputSize), adds ∂L/∂parameters to `dParameters` and, unless
-    /// `dInput` is nil (the first layer), ∂L/∂input (batchSize, inputSize) to `dInput`.
-    ///
-    /// `output` and `input` are those of the matching forward call. The layer may overwrite `dOutput` (scratch).
+    /// Given dOutput = ∂L/∂output, adds ∂L/∂parameters to `dParameters` and, unless `dInput` is nil (the first
+    /// layer), ∂L/∂input to `dInput`. `output`, `input` and `cache` are those of the matching forward call.
     func backward(dInput: UnsafeMutablePointer<Float>?, dParameters: UnsafeMutablePointer<Float>,
                   dOutput: UnsafeMutablePointer<Float>, output: UnsafePointer<Float>, input: UnsafePointer<Float>,
-                  parameters: UnsafePointer<Float>, batchSize: Int)
+                  parameters: UnsafePointer<Float>, cache: UnsafeMutablePointer<Float>,
+                  scratch: UnsafeMutablePointer<Float>, context: LayerContext)
+}
+
+extension Layer {
+    /// Trainable and state values in the layer's slice.
+    public var parameterCount: Int { parameterTensors.reduce(0) { $0 + $1.count } }
+    public func cacheCount(batchSize: Int) -> Int { 0 }
+    public func scratchCount(batchSize: Int) -> Int { 0 }
 }

@@ -1,4 +1,4 @@
-// Softmax cross-entropy over logits: a forward/backward pair, numerically stable.
+// Softmax cross-entropy over logits: the kernels, and the loss object that owns its buffers.
 import Foundation
 
 /// The classification loss: softmax over each row of logits, then the negative log-probability of the label.
@@ -61,4 +61,53 @@ public enum SoftmaxCrossEntropy {
         }
         return correct
     }
+}
+
+/// The softmax cross-entropy loss of a training step, with its probability and per-sample loss buffers
+/// (allocated once for `capacity` rows).
+public final class SoftmaxCrossEntropyLoss {
+    public let classCount: Int
+    private let probabilities: UnsafeMutablePointer<Float>   // (capacity, classCount)
+    private let losses: UnsafeMutablePointer<Float>          // (capacity)
+
+    public init(capacity: Int, classCount: Int) {
+        self.classCount = classCount
+        probabilities = .allocate(capacity: max(capacity * classCount, 1))
+        probabilities.initialize(repeating: 0, count: max(capacity * classCount, 1))
+        losses = .allocate(capacity: max(capacity, 1))
+        losses.initialize(repeating: 0, count: max(capacity, 1))
+    }
+
+    deinit {
+        probabilities.deallocate()
+        losses.deallocate()
+    }
+
+    /// The summed loss (in Double, in row order) and the number of correct rows of a batch of logits.
+    public func forward(logits: UnsafePointer<Float>, labels: UnsafePointer<Int32>,
+                        batchSize: Int) -> (lossSum: Double, correct: Int) {
+        SoftmaxCrossEntropy.forward(probabilities: probabilities, losses: losses, logits: logits, labels: labels,
+                                    batchSize: batchSize, classCount: classCount)
+        var lossSum = 0.0
+        for row in 0..<batchSize { lossSum += Double(losses[row]) }
+        let correct = SoftmaxCrossEntropy.correctCount(logits: logits, labels: labels, batchSize: batchSize,
+                                                       classCount: classCount)
+        return (lossSum, correct)
+    }
+
+    /// Adds ∂(batch-mean loss)/∂logits of the last ``forward`` into `dLogits`.
+    public func backward(dLogits: UnsafeMutablePointer<Float>, labels: UnsafePointer<Int32>, batchSize: Int) {
+        SoftmaxCrossEntropy.backward(dLogits: dLogits, probabilities: probabilities, labels: labels,
+                                     batchSize: batchSize, classCount: classCount)
+    }
+}
+
+/// A term added to the loss of a training step (e.g. a DeCov penalty on a probe point's activations, or weight
+/// decay written as a penalty). It runs after the forward pass and before the backward pass.
+public protocol Regularizer: AnyObject {
+    /// Stored with the step metrics, e.g. "decov_dense1".
+    var name: String { get }
+    /// Adds the term's gradient to the network's output gradients (for activation penalties) or parameter gradients,
+    /// and returns its value (already weighted). Allocates nothing.
+    func apply(to network: Network, context: LayerContext) -> Double
 }

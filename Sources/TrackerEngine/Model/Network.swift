@@ -1,92 +1,184 @@
-// The network: its layers plus all parameter, gradient and activation memory, and the forward/backward passes.
+// The network: its layers plus all parameter, gradient, activation, cache and scratch memory, and the passes.
+import TrackerNumerics
 
-/// A feed-forward network that owns its memory, llm.c style: one flat parameter buffer, one flat gradient buffer
-/// of the same layout, and per layer an output buffer and an output-gradient buffer of `capacity` rows.
+/// A contiguous tensor of the flat parameter buffer and how the optimiser treats it.
+public struct ParameterSegment: Sendable, Hashable {
+    /// Index into ``Network/layers``.
+    public let layerIndex: Int
+    /// The tensor's name within its layer ("weight", "bias", ...).
+    public let name: String
+    public let role: ParameterRole
+    /// Its values in ``Network/parameters`` (and ``Network/gradients``).
+    public let range: Range<Int>
+}
+
+/// An output the correlation snapshots read: a hidden block's post-activation output.
+public struct ProbePoint: Sendable, Hashable {
+    /// The architecture layer's name, e.g. "conv1".
+    public let name: String
+    /// Index into ``Architecture/layers``.
+    public let layerIndex: Int
+    /// Index into ``Network/layers`` of the layer whose output is read.
+    public let networkLayerIndex: Int
+    /// Per-sample shape of that output.
+    public let shape: Shape
+    /// The units of a snapshot: channels, hidden units or features.
+    public let units: Int
+    /// How the output becomes rows of a (samples, units) matrix; one snapshot per reduction.
+    public let reductions: [ProbeReduction]
+}
+
+/// A network that owns its memory, llm.c style: one flat parameter buffer, one flat gradient buffer of the same
+/// layout, and per layer an output, an output-gradient and a cache buffer of `capacity` samples, plus one scratch
+/// buffer shared by all layers. Everything is allocated in `init`; the passes allocate nothing.
 ///
-/// Parameters are laid out layer after layer, each layer in its own documented layout (dense: weight
-/// (units, fanIn) then bias (units)). Buffers are allocated once in `init`; the passes allocate nothing.
-/// The buffer pointers stay valid while the network lives.
+/// An architecture layer expands into one or more network layers: a dense or conv layer with an activation becomes
+/// the affine layer followed by an ``ActivationLayer``.
 public final class Network {
     /// The validated description the layers were built from.
     public let architecture: Architecture
-    /// Largest batch a pass can take (rows of every activation buffer).
+    /// Largest batch a pass can take.
     public let capacity: Int
-    /// One layer per ``Architecture/layers`` entry, in order.
+    /// The network layers, in order.
     public let layers: [any Layer]
-    /// Start of each layer's parameters in ``parameters``; `parameterOffsets[layers.count]` = parameterCount.
+    /// For each network layer, the index of the architecture layer it belongs to.
+    public let architectureLayerIndex: [Int]
+    /// Start of each network layer's parameters; `parameterOffsets[layers.count]` = parameterCount.
     public let parameterOffsets: [Int]
+    /// Every parameter tensor, in memory order.
+    public let parameterSegments: [ParameterSegment]
+    /// What the snapshots read, in architecture order.
+    public let probePoints: [ProbePoint]
 
     private let parameterBuffer: Buffer<Float>
     private let gradientBuffer: Buffer<Float>
-    private let inputBuffer: Buffer<Float>          // (capacity, inputSize)
-    private let outputBuffers: [Buffer<Float>]      // per layer (capacity, units)
-    private let dOutputBuffers: [Buffer<Float>]     // per layer (capacity, units)
+    private let inputBuffer: Buffer<Float>          // (capacity, input shape)
+    private let outputBuffers: [Buffer<Float>]      // per layer (capacity, output shape)
+    private let dOutputBuffers: [Buffer<Float>]     // per layer (capacity, output shape)
+    private let cacheBuffers: [Buffer<Float>]       // per layer, cacheCount(capacity)
+    private let scratchBuffer: Buffer<Float>        // max scratchCount(capacity) over layers
+
+    /// The network layers of an architecture, each with the index of its architecture layer; nothing is allocated.
+    public static func makeLayers(_ architecture: Architecture) throws(ArchitectureError) -> [(architectureIndex: Int, layer: any Layer)] {
+        let shapes = try architecture.outputShapes()
+        var result: [(Int, any Layer)] = []
+        for (index, spec) in architecture.layers.enumerated() {
+            let input = index == 0 ? architecture.inputShape : shapes[index - 1]
+            let output = shapes[index]
+            switch spec.kind {
+            case .dense:
+                result.append((index, DenseLayer(inputShape: input, outputSize: spec.units)))
+            case .flatten:
+                result.append((index, FlattenLayer(inputShape: input)))
+            case .last:
+                result.append((index, LastTimeStepLayer(inputShape: input)))
+            case .activation:
+                break
+            case .conv2d, .maxpool2d, .avgpool2d, .globalavgpool, .rnn, .lstm, .gru:
+                throw ArchitectureError("architecture \(architecture.summary): \(spec.kind.rawValue) layers are not built yet")
+            }
+            if let activation = spec.activation {
+                result.append((index, ActivationLayer(activation, shape: output)))
+            }
+        }
+        return result
+    }
 
     /// Builds the layers of a valid architecture and allocates every buffer (parameters zero).
     public init(architecture: Architecture, capacity: Int) throws(ArchitectureError) {
         try architecture.validate()
         guard capacity >= 1 else { throw ArchitectureError("network capacity must be at least 1, got \(capacity)") }
+        let built = try Self.makeLayers(architecture)
         self.architecture = architecture
         self.capacity = capacity
-        var layers: [any Layer] = []
+        layers = built.map(\.layer)
+        architectureLayerIndex = built.map(\.architectureIndex)
         var offsets = [0]
-        for (index, spec) in architecture.layers.enumerated() {
-            let layer: any Layer
-            switch spec.kind {
-            case .dense:
-                layer = DenseLayer(inputSize: architecture.inputSize(ofLayer: index), outputSize: spec.units,
-                                   activation: spec.activation)
+        var segments: [ParameterSegment] = []
+        for (index, layer) in layers.enumerated() {
+            var start = offsets[offsets.count - 1]
+            for tensor in layer.parameterTensors {
+                segments.append(ParameterSegment(layerIndex: index, name: tensor.name, role: tensor.role,
+                                                 range: start ..< start + tensor.count))
+                start += tensor.count
             }
-            layers.append(layer)
-            offsets.append(offsets[offsets.count - 1] + layer.parameterCount)
+            offsets.append(start)
         }
-        self.layers = layers
         parameterOffsets = offsets
+        parameterSegments = segments
         parameterBuffer = Buffer(count: offsets[offsets.count - 1])
         gradientBuffer = Buffer(count: offsets[offsets.count - 1])
-        inputBuffer = Buffer(count: capacity * architecture.inputSize)
-        outputBuffers = layers.map { Buffer(count: capacity * $0.outputSize) }
-        dOutputBuffers = layers.map { Buffer(count: capacity * $0.outputSize) }
+        inputBuffer = Buffer(count: capacity * architecture.inputShape.count)
+        outputBuffers = layers.map { Buffer(count: capacity * $0.outputShape.count) }
+        dOutputBuffers = layers.map { Buffer(count: capacity * $0.outputShape.count) }
+        cacheBuffers = layers.map { Buffer(count: $0.cacheCount(batchSize: capacity)) }
+        scratchBuffer = Buffer(count: layers.map { $0.scratchCount(batchSize: capacity) }.max() ?? 0)
+
+        // A probed layer's block ends after the activations that follow it.
+        let layerIndices = built.map(\.architectureIndex)
+        let names = architecture.layerNames
+        probePoints = architecture.probedLayerIndices.map { probed in
+            var end = probed
+            while end + 1 < architecture.layers.count - 1, architecture.layers[end + 1].kind == .activation { end += 1 }
+            let networkIndex = layerIndices.lastIndex(of: end)!
+            let shape = built[networkIndex].layer.outputShape
+            return ProbePoint(name: names[probed], layerIndex: probed, networkLayerIndex: networkIndex, shape: shape,
+                              units: architecture.units(ofLayer: probed, outputShape: shape),
+                              reductions: ProbeReduction.reductions(for: shape))
+        }
     }
 
-    /// Total trainable parameters (= ``Architecture/parameterCount``).
+    /// Trainable parameters plus non-trained state.
     public var parameterCount: Int { parameterBuffer.count }
 
     /// All parameters, layer after layer.
     public var parameters: UnsafeMutableBufferPointer<Float> { parameterBuffer.elements }
     /// ∂L/∂parameters, same layout as ``parameters``.
     public var gradients: UnsafeMutableBufferPointer<Float> { gradientBuffer.elements }
-    /// The batch fed to ``forward(batchSize:)``: (capacity, inputSize), first batchSize rows used.
+    /// The batch fed to ``forward(_:)``: (capacity, input shape), first batchSize samples used.
     public var input: UnsafeMutableBufferPointer<Float> { inputBuffer.elements }
-    /// Layer `index`'s output after ``forward(batchSize:)``: (capacity, units), post-activation.
+    /// Network layer `index`'s output after ``forward(_:)``: (capacity, output shape).
     public func output(ofLayer index: Int) -> UnsafeMutableBufferPointer<Float> { outputBuffers[index].elements }
-    /// ∂L/∂(layer `index`'s output): (capacity, units). Put ∂L/∂logits in the last one before ``backward(batchSize:)``.
+    /// ∂L/∂(network layer `index`'s output). Add ∂L/∂logits to the last one before ``backward(_:)``.
     public func dOutput(ofLayer index: Int) -> UnsafeMutableBufferPointer<Float> { dOutputBuffers[index].elements }
-    /// Layer `index`'s slice of ``parameters`` (and of ``gradients``).
+    /// The logits after ``forward(_:)``: (capacity, classes).
+    public var logits: UnsafeMutablePointer<Float> { outputBuffers[outputBuffers.count - 1].base }
+    /// ∂L/∂logits: (capacity, classes).
+    public var dLogits: UnsafeMutablePointer<Float> { dOutputBuffers[dOutputBuffers.count - 1].base }
+    /// Network layer `index`'s slice of ``parameters`` (and of ``gradients``).
     public func parameterRange(ofLayer index: Int) -> Range<Int> { parameterOffsets[index] ..< parameterOffsets[index + 1] }
 
-    /// Initialises every layer in order from `generator` (see ``Initialization``).
-    public func initialize(_ initialization: Initialization, generator: inout SeededGenerator) {
-        for (index, layer) in layers.enumerated() {
-            let range = parameterRange(ofLayer: index)
-            layer.initialize(parameters: UnsafeMutableBufferPointer(rebasing: parameters[range]),
-                             initialization: initialization, generator: &generator)
+    /// Initialises every tensor in memory order from `generator` (see ``InitializationOptions``).
+    public func initialize(_ options: InitializationOptions, generator: inout SeededGenerator) {
+        for segment in parameterSegments {
+            let tensor = layers[segment.layerIndex].parameterTensors.first { $0.name == segment.name }!
+            options.fill(UnsafeMutableBufferPointer(rebasing: parameters[segment.range]), as: tensor.initializer,
+                         generator: &generator)
         }
     }
 
     // The hot loops below iterate by integer index: in unoptimised builds, `for x in array` over class or
     // existential elements and `.reversed()` go through unspecialised standard-library generics that allocate.
 
-    /// Runs every layer on the first `batchSize` rows of ``input``; the last layer's output holds the logits.
-    public func forward(batchSize: Int) {
-        precondition(batchSize >= 1 && batchSize <= capacity, "batch size \(batchSize) outside 1...\(capacity)")
+    /// Runs every layer on the first `context.batchSize` samples of ``input``; the last output holds the logits.
+    /// `context.layerIndex` is set per layer.
+    public func forward(_ context: LayerContext) {
+        precondition(context.batchSize >= 1 && context.batchSize <= capacity,
+                     "batch size \(context.batchSize) outside 1...\(capacity)")
+        var layerContext = context
         var input = UnsafePointer(inputBuffer.base)
         for index in layers.indices {
+            layerContext.layerIndex = index
             let output = outputBuffers[index].base
-            layers[index].forward(output: output, input: input,
-                                  parameters: parameterBuffer.base + parameterOffsets[index], batchSize: batchSize)
+            layers[index].forward(output: output, input: input, parameters: parameterBuffer.base + parameterOffsets[index],
+                                  cache: cacheBuffers[index].base, scratch: scratchBuffer.base, context: layerContext)
             input = UnsafePointer(output)
         }
+    }
+
+    /// An evaluation pass over `batchSize` samples.
+    public func forward(batchSize: Int) {
+        forward(LayerContext(mode: .evaluation, batchSize: batchSize))
     }
 
     /// Zeroes the parameter gradients and every output gradient (the backward pass accumulates into them).
@@ -95,20 +187,23 @@ public final class Network {
         for index in 0..<dOutputBuffers.count { dOutputBuffers[index].zero() }
     }
 
-    /// Back-propagates ∂L/∂logits (in the last ``dOutput(ofLayer:)``) through the layers in reverse order, adding
-    /// into ``gradients``. Needs the activations of the preceding ``forward(batchSize:)`` with the same batch size.
-    /// Overwrites the output gradients (they end as gradients of pre-activations).
-    public func backward(batchSize: Int) {
-        precondition(batchSize >= 1 && batchSize <= capacity, "batch size \(batchSize) outside 1...\(capacity)")
+    /// Back-propagates the output gradients (∂L/∂logits in the last, plus anything a regulariser added to a hidden
+    /// one) through the layers in reverse order, adding into ``gradients``. Needs the preceding ``forward(_:)``
+    /// with the same context.
+    public func backward(_ context: LayerContext) {
+        precondition(context.batchSize >= 1 && context.batchSize <= capacity,
+                     "batch size \(context.batchSize) outside 1...\(capacity)")
+        var layerContext = context
         var index = layers.count - 1
         while index >= 0 {
             defer { index -= 1 }
+            layerContext.layerIndex = index
             let input = index == 0 ? UnsafePointer(inputBuffer.base) : UnsafePointer(outputBuffers[index - 1].base)
             let dInput = index == 0 ? nil : dOutputBuffers[index - 1].base
             layers[index].backward(dInput: dInput, dParameters: gradientBuffer.base + parameterOffsets[index],
                                    dOutput: dOutputBuffers[index].base, output: outputBuffers[index].base,
                                    input: input, parameters: parameterBuffer.base + parameterOffsets[index],
-                                   batchSize: batchSize)
+                                   cache: cacheBuffers[index].base, scratch: scratchBuffer.base, context: layerContext)
         }
     }
 }

@@ -31,6 +31,19 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         spareGaussian = nil
     }
 
+    /// A seed derived from several values (e.g. run seed, step, layer) by chained SplitMix64 finalisers, so nearby
+    /// inputs give unrelated seeds.
+    public static func mix(_ values: UInt64...) -> UInt64 {
+        var hash: UInt64 = 0x7472_6163_6B65_7221    // "tracker!"
+        for value in values {
+            var z = hash ^ value &+ 0x9E37_79B9_7F4A_7C15
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            hash = z ^ (z >> 31)
+        }
+        return hash
+    }
+
     /// The next 64 random bits (xoshiro256**).
     public mutating func next() -> UInt64 {
         let result = rotateLeft(s1 &* 5, by: 7) &* 9

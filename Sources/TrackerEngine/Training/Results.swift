@@ -12,14 +12,21 @@ public struct StepResult: Sendable, Hashable {
     public let accuracy: Float
     /// Learning rate used for this update.
     public let learningRate: Float
+    /// L2 norm of the trained gradients before clipping.
+    public let gradientNorm: Double
+    /// Sum of the regularisers' terms (0 without regularisers).
+    public let penalty: Double
 
     /// Memberwise.
-    public init(step: Int, epoch: Int, loss: Float, accuracy: Float, learningRate: Float) {
+    public init(step: Int, epoch: Int, loss: Float, accuracy: Float, learningRate: Float, gradientNorm: Double = 0,
+                penalty: Double = 0) {
         self.step = step
         self.epoch = epoch
         self.loss = loss
         self.accuracy = accuracy
         self.learningRate = learningRate
+        self.gradientNorm = gradientNorm
+        self.penalty = penalty
     }
 }
 
@@ -40,46 +47,28 @@ public struct Evaluation: Sendable, Hashable {
     }
 }
 
-/// One hidden layer's post-activation outputs over a probe set.
-public struct LayerActivations: Sendable {
+/// One probe point's outputs over a probe set, reduced to a (samples, units) matrix.
+public struct ProbeActivations: Sendable {
     /// Index into ``Architecture/layers``.
     public let layerIndex: Int
-    /// ``Architecture/layerName(at:)``, e.g. "dense1".
+    /// ``Architecture/layerName(at:)``, e.g. "dense1", "conv2", "lstm1".
     public let name: String
-    /// Rows of ``values``: the probe set's sample count.
+    /// How the output was reduced to rows.
+    public let reduction: ProbeReduction
+    /// Rows of ``values``: probe samples, or probe sequences × time steps for ``ProbeReduction/timePooled``.
     public let samples: Int
-    /// Columns of ``values``: the layer's width.
+    /// Columns of ``values``: units, channels or hidden units.
     public let units: Int
     /// Row-major (samples, units).
     public let values: [Float]
 
-    /// Memberwise.
-    public init(layerIndex: Int, name: String, samples: Int, units: Int, values: [Float]) {
+    public init(layerIndex: Int, name: String, reduction: ProbeReduction, samples: Int, units: Int, values: [Float]) {
         self.layerIndex = layerIndex
         self.name = name
+        self.reduction = reduction
         self.samples = samples
         self.units = units
         self.values = values
-    }
-}
-
-/// A copy of one dense layer's parameters.
-public struct LayerParameters: Sendable, Hashable {
-    /// Fan-in of the layer.
-    public let inputSize: Int
-    /// Units of the layer.
-    public let outputSize: Int
-    /// Row-major (outputSize, inputSize).
-    public let weight: [Float]
-    /// (outputSize)
-    public let bias: [Float]
-
-    /// Memberwise.
-    public init(inputSize: Int, outputSize: Int, weight: [Float], bias: [Float]) {
-        self.inputSize = inputSize
-        self.outputSize = outputSize
-        self.weight = weight
-        self.bias = bias
     }
 }
 

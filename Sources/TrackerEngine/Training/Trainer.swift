@@ -1,24 +1,25 @@
-// The training loop: mini-batch SGD over a dataset, evaluation, and hidden-activation probes.
+// The training loop: loss + regularisers + optimiser per mini-batch, evaluation, and probe-point activations.
+import TrackerNumerics
 
-/// Trains one ``Network`` on one dataset with momentum SGD, one mini-batch per ``step()``.
+/// Trains one ``Network`` on one dataset, one mini-batch per ``step()``.
 ///
-/// Determinism: the same architecture, options and data give bit-identical results on the same machine. The
-/// initial weights come from `SeededGenerator(seed: options.seed)` and the per-epoch shuffles from a second
-/// generator seeded with `options.seed ^ 0x5348_5546_464C_4531` ("SHUFFLE1"); every loop sums in a fixed order;
-/// OpenBLAS is pinned to one thread (see ``BLAS/useSingleThread()``).
+/// A step is composed of its parts, each its own type: the forward pass in training mode, the
+/// ``SoftmaxCrossEntropyLoss``, any ``Regularizer``s, the backward pass, optional gradient-norm clipping, the
+/// ``LearningRateSchedule`` and the ``Optimizer``.
 ///
-/// Memory: every buffer (network, velocity, batch labels, probabilities, per-sample losses, sample order) is
-/// allocated in `init`; ``step()`` allocates nothing. ``evaluate(_:)`` and ``hiddenActivations(_:)`` reuse
-/// the same buffers in chunks of ``Network/capacity`` rows. Use from one thread at a time.
+/// Determinism: the same architecture, options, data and BLAS thread count give bit-identical results on the same
+/// machine. Initial weights come from `SeededGenerator(seed: options.seed)`, the per-epoch shuffles from a second
+/// generator seeded with `options.seed ^ 0x5348_5546_464C_4531` ("SHUFFLE1"), stochastic layers from
+/// (seed, step, layer) (see ``LayerContext/generator()``); every loop sums in a fixed order.
+///
+/// Memory: every buffer is allocated in `init`; ``step()`` allocates nothing. ``evaluate(_:)`` and
+/// ``probeActivations(_:)`` reuse the same buffers in chunks of ``Network/capacity`` samples. Use from one thread.
 public final class Trainer {
-    /// Rows per chunk (at least) for ``evaluate(_:)`` and ``hiddenActivations(_:)``.
+    /// Samples per chunk (at least) for ``evaluate(_:)`` and ``probeActivations(_:)``.
     public static let evaluationChunkSize = 128
 
-    /// The network's description.
     public let architecture: Architecture
-    /// The validated hyperparameters.
     public let options: TrainingOptions
-    /// The model being trained.
     public let network: Network
     /// ceil(training.count / batchSize); the last batch of an epoch may be smaller.
     public let stepsPerEpoch: Int
@@ -28,40 +29,23 @@ public final class Trainer {
     public private(set) var completedSteps = 0
 
     private let training: Dataset
-    /// architecture.outputSize, stored: the computed property reads `layers.last`, which allocates in debug builds.
-    private let classCount: Int
+    private let loss: SoftmaxCrossEntropyLoss
+    private let regularizers: [any Regularizer]
+    private let optimizer: any Optimizer
     private var shuffleGenerator: SeededGenerator
     private let order: Buffer<Int>                  // (training.count) sample indices, reshuffled each epoch
-    private let velocity: Buffer<Float>             // (parameterCount) momentum
     private let labels: Buffer<Int32>               // (capacity)
-    private let probabilities: Buffer<Float>        // (capacity, classCount)
-    private let losses: Buffer<Float>               // (capacity)
 
     /// Validates options and data against the architecture, builds the network and initialises it.
-    public init(architecture: Architecture, options: TrainingOptions, training: Dataset) throws(TrainingError) {
+    public init(architecture: Architecture, options: TrainingOptions, training: Dataset,
+                regularizers: [any Regularizer] = []) throws(TrainingError) {
+        if let problem = options.problem { throw TrainingError(problem) }
         do {
             try architecture.validate()
         } catch {
             throw TrainingError(error.description)
         }
-        guard options.learningRate > 0 && options.learningRate.isFinite else {
-            throw TrainingError("learning rate must be positive and finite, got \(options.learningRate)")
-        }
-        guard options.momentum >= 0 && options.momentum < 1 else {
-            throw TrainingError("momentum must be in [0, 1), got \(options.momentum)")
-        }
-        guard options.batchSize >= 1 else {
-            throw TrainingError("batch size must be at least 1, got \(options.batchSize)")
-        }
-        guard options.epochs >= 1 else {
-            throw TrainingError("epochs must be at least 1, got \(options.epochs)")
-        }
-        guard training.featureCount == architecture.inputSize else {
-            throw TrainingError("dataset '\(training.name)' has \(training.featureCount) features but architecture \(architecture.summary) takes \(architecture.inputSize) inputs")
-        }
-        guard training.classCount == architecture.outputSize else {
-            throw TrainingError("dataset '\(training.name)' has \(training.classCount) classes but architecture \(architecture.summary) has \(architecture.outputSize) outputs")
-        }
+        if let problem = Self.shapeProblem(of: training, for: architecture) { throw TrainingError(problem) }
         guard training.count >= 1 else {
             throw TrainingError("dataset '\(training.name)' is empty: nothing to train on")
         }
@@ -83,22 +67,42 @@ public final class Trainer {
         self.stepsPerEpoch = stepsPerEpoch
         self.totalSteps = totalSteps
         self.training = training
-        classCount = architecture.outputSize
+        self.regularizers = regularizers
+        loss = SoftmaxCrossEntropyLoss(capacity: capacity, classCount: architecture.outputSize)
         var initializationGenerator = SeededGenerator(seed: options.seed)
         network.initialize(options.initialization, generator: &initializationGenerator)
+        optimizer = makeOptimizer(options.optimizer, segments: network.parameterSegments)
         shuffleGenerator = SeededGenerator(seed: options.seed ^ 0x5348_5546_464C_4531)
         order = Buffer(count: training.count)
         for index in 0..<training.count { order.base[index] = index }
-        velocity = Buffer(count: network.parameterCount)
         labels = Buffer(count: capacity)
-        probabilities = Buffer(count: capacity * architecture.outputSize)
-        losses = Buffer(count: capacity)
     }
 
-    /// One mini-batch momentum-SGD update. At the start of each epoch the sample order is reshuffled.
+    /// Why `data` cannot feed `architecture`, or nil: values per sample and classes must match, and an image
+    /// network needs images of exactly its input shape.
+    public static func shapeProblem(of data: Dataset, for architecture: Architecture) -> String? {
+        if data.sampleShape.count != architecture.inputSize
+            || (architecture.inputShape.rank == 3 && data.sampleShape != architecture.inputShape) {
+            return "dataset '\(data.name)' has samples of shape \(data.sampleShape) but architecture "
+                + "\(architecture.summary) takes \(architecture.inputShape)"
+        }
+        if data.classCount != architecture.outputSize {
+            return "dataset '\(data.name)' has \(data.classCount) classes but architecture \(architecture.summary) "
+                + "has \(architecture.outputSize) outputs"
+        }
+        return nil
+    }
+
+    /// The learning rate of the next update.
+    public var currentLearningRate: Float {
+        Float(options.schedule.rate(base: Double(options.learningRate), step: completedSteps, totalSteps: totalSteps,
+                                    warmupSteps: options.warmupSteps))
+    }
+
+    /// One mini-batch update. At the start of each epoch the sample order is reshuffled.
     ///
-    /// Forward, loss and accuracy of the batch (before the update), zeroed gradients, backward, then
-    /// ``SGD/update(parameters:velocity:gradients:count:learningRate:momentum:)``. Requires completedSteps < totalSteps.
+    /// Forward (training mode), loss and accuracy of the batch (before the update), regularisers, backward, gradient
+    /// norm (and clipping), then the optimiser at the scheduled rate. Requires completedSteps < totalSteps.
     @discardableResult
     public func step() -> StepResult {
         precondition(completedSteps < totalSteps, "all \(totalSteps) steps are done")
@@ -112,31 +116,37 @@ public final class Trainer {
         let batchSize = min(options.batchSize, training.count - start)
         loadBatch(from: training, indices: UnsafeBufferPointer(rebasing: order.elements[start ..< start + batchSize]))
 
+        let context = LayerContext(mode: .training, batchSize: batchSize, seed: options.seed, step: completedSteps)
         network.zeroGradients()
-        network.forward(batchSize: batchSize)
-        let (lossSum, correct) = computeLoss(batchSize: batchSize)
-        let lastLayer = network.layers.count - 1
-        SoftmaxCrossEntropy.backward(dLogits: network.dOutput(ofLayer: lastLayer).baseAddress!,
-                                     probabilities: probabilities.base, labels: labels.base,
-                                     batchSize: batchSize, classCount: classCount)
-        network.backward(batchSize: batchSize)
-        SGD.update(parameters: network.parameters.baseAddress!, velocity: velocity.base,
-                   gradients: network.gradients.baseAddress!, count: network.parameterCount,
-                   learningRate: options.learningRate, momentum: options.momentum)
+        network.forward(context)
+        let (lossSum, correct) = loss.forward(logits: network.logits, labels: labels.base, batchSize: batchSize)
+        loss.backward(dLogits: network.dLogits, labels: labels.base, batchSize: batchSize)
+        var penalty = 0.0
+        for index in 0..<regularizers.count { penalty += regularizers[index].apply(to: network, context: context) }
+        network.backward(context)
+        let gradients = network.gradients.baseAddress!
+        let gradientNorm = GradientClipping.norm(gradients, segments: network.parameterSegments)
+        if let maxNorm = options.gradientClipNorm {
+            GradientClipping.clip(gradients, count: network.parameterCount, norm: gradientNorm, maxNorm: maxNorm)
+        }
+        let learningRate = currentLearningRate
+        optimizer.update(parameters: network.parameters.baseAddress!, gradients: gradients, learningRate: learningRate)
 
         completedSteps += 1
         return StepResult(step: completedSteps, epoch: epoch, loss: Float(lossSum / Double(batchSize)),
-                          accuracy: Float(correct) / Float(batchSize), learningRate: options.learningRate)
+                          accuracy: Float(correct) / Float(batchSize), learningRate: learningRate,
+                          gradientNorm: gradientNorm, penalty: penalty)
     }
 
-    /// Mean softmax cross-entropy and accuracy over every sample of `data`, in chunks of ``Network/capacity``.
-    /// `data` must match the architecture's input and output sizes. Changes no parameter.
+    /// Mean softmax cross-entropy and accuracy over every sample of `data` (evaluation mode), in chunks.
+    /// `data` must fit the architecture (see ``shapeProblem(of:for:)``). Changes no parameter.
     public func evaluate(_ data: Dataset) -> Evaluation {
         checkShape(of: data)
         var lossSum = 0.0
         var correct = 0
         forEachChunk(of: data) { chunkSize in
-            let (chunkLoss, chunkCorrect) = computeLoss(batchSize: chunkSize)
+            let (chunkLoss, chunkCorrect) = loss.forward(logits: network.logits, labels: labels.base,
+                                                         batchSize: chunkSize)
             lossSum += chunkLoss
             correct += chunkCorrect
         }
@@ -145,52 +155,80 @@ public final class Trainer {
                           accuracy: n == 0 ? .nan : Double(correct) / Double(n), sampleCount: n)
     }
 
-    /// For each hidden layer, its post-activation outputs over every sample of `probe`: (samples, units).
-    /// One forward pass over `probe` in chunks; changes no parameter.
-    public func hiddenActivations(_ probe: Dataset) -> [LayerActivations] {
+    /// For each probe point and each of its reductions, the (samples, units) matrix of its outputs over every
+    /// sample of `probe` (evaluation mode). One forward pass over `probe` in chunks; changes no parameter.
+    ///
+    /// Reductions: ``ProbeReduction/none`` copies the vector; ``ProbeReduction/spatialMean`` averages each
+    /// channel over its H×W positions (in Double); ``ProbeReduction/timePooled`` gives one row per (sample, time
+    /// step), sample-major; ``ProbeReduction/lastStep`` keeps the last time step.
+    public func probeActivations(_ probe: Dataset) -> [ProbeActivations] {
         checkShape(of: probe)
-        let hiddenIndices = architecture.hiddenLayers.indices
-        var values = hiddenIndices.map { [Float](repeating: 0, count: probe.count * architecture.layers[$0].units) }
+        let outputs = network.probePoints.flatMap { point in point.reductions.map { (point, $0) } }
+        var values: [[Float]] = outputs.map { point, reduction in
+            [Float](repeating: 0, count: Self.rows(reduction, shape: point.shape, samples: probe.count) * point.units)
+        }
         var done = 0
         forEachChunk(of: probe) { chunkSize in
-            for index in hiddenIndices {
-                let units = architecture.layers[index].units
-                let output = network.output(ofLayer: index)
-                values[index].withUnsafeMutableBufferPointer { destination in
-                    (destination.baseAddress! + done * units).update(from: output.baseAddress!,
-                                                                     count: chunkSize * units)
+            for (outputIndex, (point, reduction)) in outputs.enumerated() {
+                let source = UnsafePointer(network.output(ofLayer: point.networkLayerIndex).baseAddress!)
+                let rowsBefore = Self.rows(reduction, shape: point.shape, samples: done)
+                values[outputIndex].withUnsafeMutableBufferPointer { destination in
+                    Self.reduce(source, shape: point.shape, reduction: reduction, samples: chunkSize,
+                                into: destination.baseAddress! + rowsBefore * point.units)
                 }
             }
             done += chunkSize
         }
-        return hiddenIndices.map { index in
-            LayerActivations(layerIndex: index, name: architecture.layerName(at: index), samples: probe.count,
-                             units: architecture.layers[index].units, values: values[index])
+        return outputs.enumerated().map { outputIndex, output in
+            let (point, reduction) = output
+            return ProbeActivations(layerIndex: point.layerIndex, name: point.name, reduction: reduction,
+                                    samples: Self.rows(reduction, shape: point.shape, samples: probe.count),
+                                    units: point.units, values: values[outputIndex])
         }
     }
 
-    /// A copy of layer `index`'s weight (units, fanIn) and bias (units).
-    public func parameters(ofLayer index: Int) -> LayerParameters {
-        let range = network.parameterRange(ofLayer: index)
-        let inputSize = architecture.inputSize(ofLayer: index)
-        let outputSize = architecture.layers[index].units
-        let all = network.parameters[range]
-        let weightEnd = range.lowerBound + outputSize * inputSize
-        return LayerParameters(inputSize: inputSize, outputSize: outputSize,
-                               weight: Array(all[range.lowerBound ..< weightEnd]),
-                               bias: Array(all[weightEnd ..< range.upperBound]))
+    /// Rows a reduction gives for `samples` probe samples.
+    static func rows(_ reduction: ProbeReduction, shape: Shape, samples: Int) -> Int {
+        reduction == .timePooled ? samples * shape.dimensions[0] : samples
+    }
+
+    /// Writes `samples` samples of `source` (each of `shape`) reduced to rows of `destination`.
+    static func reduce(_ source: UnsafePointer<Float>, shape: Shape, reduction: ProbeReduction, samples: Int,
+                       into destination: UnsafeMutablePointer<Float>) {
+        switch reduction {
+        case .none, .timePooled:
+            destination.update(from: source, count: samples * shape.count)
+        case .lastStep:
+            let (steps, units) = (shape.dimensions[0], shape.dimensions[1])
+            for sample in 0..<samples {
+                (destination + sample * units).update(from: source + (sample * steps + steps - 1) * units, count: units)
+            }
+        case .spatialMean:
+            let channels = shape.dimensions[0]
+            let positions = shape.count / channels
+            for sample in 0..<samples {
+                for channel in 0..<channels {
+                    let plane = source + (sample * channels + channel) * positions
+                    var sum = 0.0
+                    for position in 0..<positions { sum += Double(plane[position]) }
+                    destination[sample * channels + channel] = Float(sum / Double(positions))
+                }
+            }
+        }
+    }
+
+    /// A copy of the parameters of network layer `index` (see ``Network/layers``), in its memory layout.
+    public func parameters(ofNetworkLayer index: Int) -> [Float] {
+        Array(network.parameters[network.parameterRange(ofLayer: index)])
     }
 
     // MARK: - Buffers
 
     private func checkShape(of data: Dataset) {
-        precondition(data.featureCount == architecture.inputSize,
-                     "dataset '\(data.name)' has \(data.featureCount) features, architecture takes \(architecture.inputSize)")
-        precondition(data.classCount == classCount,
-                     "dataset '\(data.name)' has \(data.classCount) classes, architecture has \(classCount) outputs")
+        if let problem = Self.shapeProblem(of: data, for: architecture) { preconditionFailure(problem) }
     }
 
-    /// Copies the rows `indices` of `data` into the network input and the label buffer.
+    /// Copies the samples `indices` of `data` into the network input and the label buffer.
     private func loadBatch(from data: Dataset, indices: UnsafeBufferPointer<Int>) {
         let featureCount = data.featureCount
         let input = network.input.baseAddress!
@@ -203,7 +241,7 @@ public final class Trainer {
         }
     }
 
-    /// Copies consecutive rows `start ..< start + count` of `data` into the network input and the label buffer.
+    /// Copies consecutive samples `start ..< start + count` of `data` into the network input and the label buffer.
     private func loadRows(from data: Dataset, start: Int, count: Int) {
         let featureCount = data.featureCount
         data.features.withUnsafeBufferPointer { features in
@@ -215,28 +253,16 @@ public final class Trainer {
         }
     }
 
-    /// Runs forward on `data` chunk by chunk, calling `body(chunkSize)` after each chunk's forward pass.
+    /// Runs forward (evaluation mode) on `data` chunk by chunk, calling `body(chunkSize)` after each chunk's pass.
     private func forEachChunk(of data: Dataset, _ body: (Int) -> Void) {
         var start = 0
         while start < data.count {
             let chunkSize = min(network.capacity, data.count - start)
             loadRows(from: data, start: start, count: chunkSize)
-            network.forward(batchSize: chunkSize)
+            network.forward(LayerContext(mode: .evaluation, batchSize: chunkSize, seed: options.seed,
+                                         step: completedSteps))
             body(chunkSize)
             start += chunkSize
         }
-    }
-
-    /// Softmax cross-entropy of the logits in the network's last output against the loaded labels: fills
-    /// `probabilities` and `losses`, returns the summed loss (in Double, in row order) and the correct count.
-    private func computeLoss(batchSize: Int) -> (lossSum: Double, correct: Int) {
-        let logits = network.output(ofLayer: network.layers.count - 1).baseAddress!
-        SoftmaxCrossEntropy.forward(probabilities: probabilities.base, losses: losses.base, logits: logits,
-                                    labels: labels.base, batchSize: batchSize, classCount: classCount)
-        var lossSum = 0.0
-        for row in 0..<batchSize { lossSum += Double(losses.base[row]) }
-        let correct = SoftmaxCrossEntropy.correctCount(logits: logits, labels: labels.base,
-                                                       batchSize: batchSize, classCount: classCount)
-        return (lossSum, correct)
     }
 }

@@ -1,45 +1,63 @@
-// The hyperparameters of a training run.
+// The hyperparameters of a training run: optimiser, schedule, clipping, batch, epochs, seed, initialisation.
 
 /// Optimiser and schedule settings of one run.
 public struct TrainingOptions: Codable, Hashable, Sendable {
-    /// SGD step size (> 0, finite).
+    /// Base step size (> 0, finite); the schedule scales it per step.
     public var learningRate: Float
-    /// Classic momentum μ ∈ [0, 1): v = μv + g; w −= lr·v.
-    public var momentum: Float
+    public var optimizer: OptimizerSettings
+    public var schedule: LearningRateSchedule
+    /// Updates of linear warm-up before the schedule (0 = none).
+    public var warmupSteps: Int
+    /// Clip the global gradient L2 norm to this value (nil = no clipping).
+    public var gradientClipNorm: Double?
     /// Samples per update; the last batch of an epoch may be smaller.
     public var batchSize: Int
     /// Passes over the training set.
     public var epochs: Int
-    /// Seeds the initialisation and the per-epoch shuffling.
+    /// Seeds the initialisation, the per-epoch shuffling and stochastic layers.
     public var seed: UInt64
-    /// Weight initialisation scheme (biases start at zero).
-    public var initialization: Initialization
+    public var initialization: InitializationOptions
 
-    /// Options with the CLI's defaults: lr 0.05, momentum 0.9, batch 32, 30 epochs, seed 0, He initialisation.
-    public init(learningRate: Float = 0.05, momentum: Float = 0.9, batchSize: Int = 32, epochs: Int = 30,
-                seed: UInt64 = 0, initialization: Initialization = .he) {
+    public init(learningRate: Float = 0.05, optimizer: OptimizerSettings = OptimizerSettings(),
+                schedule: LearningRateSchedule = .constant, warmupSteps: Int = 0, gradientClipNorm: Double? = nil,
+                batchSize: Int = 32, epochs: Int = 30, seed: UInt64 = 0,
+                initialization: InitializationOptions = InitializationOptions()) {
         self.learningRate = learningRate
-        self.momentum = momentum
+        self.optimizer = optimizer
+        self.schedule = schedule
+        self.warmupSteps = warmupSteps
+        self.gradientClipNorm = gradientClipNorm
         self.batchSize = batchSize
         self.epochs = epochs
         self.seed = seed
         self.initialization = initialization
     }
 
-    private enum CodingKeys: String, CodingKey {
-        case learningRate, momentum, batchSize, epochs, seed, initialization
+    /// SGD with classic momentum and a constant rate: the options of #2.
+    public init(learningRate: Float = 0.05, momentum: Float, batchSize: Int = 32, epochs: Int = 30, seed: UInt64 = 0,
+                initialization: Initialization = .he) {
+        self.init(learningRate: learningRate, optimizer: OptimizerSettings(kind: .sgd, momentum: momentum),
+                  batchSize: batchSize, epochs: epochs, seed: seed,
+                  initialization: InitializationOptions(scheme: initialization))
     }
 
-    /// Decodes options; a missing key takes its default, so a stored or hand-written configuration may be partial.
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        let defaults = TrainingOptions()
-        learningRate = try container.decodeIfPresent(Float.self, forKey: .learningRate) ?? defaults.learningRate
-        momentum = try container.decodeIfPresent(Float.self, forKey: .momentum) ?? defaults.momentum
-        batchSize = try container.decodeIfPresent(Int.self, forKey: .batchSize) ?? defaults.batchSize
-        epochs = try container.decodeIfPresent(Int.self, forKey: .epochs) ?? defaults.epochs
-        seed = try container.decodeIfPresent(UInt64.self, forKey: .seed) ?? defaults.seed
-        initialization = try container.decodeIfPresent(Initialization.self, forKey: .initialization)
-            ?? defaults.initialization
+    /// The first problem with these options, or nil. Every check of a run's settings lives here (and in
+    /// ``Architecture/validate()`` for the network).
+    public var problem: String? {
+        if !(learningRate > 0 && learningRate.isFinite) {
+            return "learning rate must be positive and finite, got \(learningRate)"
+        }
+        if let problem = optimizer.problem { return problem }
+        if let problem = schedule.problem { return problem }
+        if warmupSteps < 0 { return "warm-up steps must not be negative, got \(warmupSteps)" }
+        if let clip = gradientClipNorm, !(clip > 0 && clip.isFinite) {
+            return "the gradient clipping norm must be positive, got \(clip)"
+        }
+        if batchSize < 1 { return "batch size must be at least 1, got \(batchSize)" }
+        if epochs < 1 { return "epochs must be at least 1, got \(epochs)" }
+        if !(initialization.scale > 0 && initialization.scale.isFinite) {
+            return "the initialisation scale must be positive, got \(initialization.scale)"
+        }
+        return nil
     }
 }

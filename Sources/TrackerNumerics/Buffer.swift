@@ -1,14 +1,16 @@
-// Owned, fixed-size, zero-initialised memory for parameters, gradients and activations.
+// Owned, fixed-size, zero-initialised memory for parameters, gradients, activations and optimiser state.
 
 /// A block of `count` elements allocated once and freed when the owner goes away (llm.c-style memory).
 ///
 /// The training step reads and writes through `base`; nothing is reallocated or copied after `init`.
-final class Buffer<Element: BitwiseCopyable & ExpressibleByIntegerLiteral> {
-    let base: UnsafeMutablePointer<Element>
-    let count: Int
+public final class Buffer<Element: BitwiseCopyable & ExpressibleByIntegerLiteral> {
+    /// The first element; valid while this object lives.
+    public let base: UnsafeMutablePointer<Element>
+    /// Elements held.
+    public let count: Int
 
     /// Allocates `count` elements set to zero.
-    init(count: Int) {
+    public init(count: Int) {
         precondition(count >= 0, "buffer size must not be negative, got \(count)")
         self.count = count
         base = UnsafeMutablePointer<Element>.allocate(capacity: Swift.max(count, 1))
@@ -18,10 +20,10 @@ final class Buffer<Element: BitwiseCopyable & ExpressibleByIntegerLiteral> {
     deinit { base.deallocate() }
 
     /// All elements as a buffer pointer, valid while this object lives.
-    var elements: UnsafeMutableBufferPointer<Element> { UnsafeMutableBufferPointer(start: base, count: count) }
+    public var elements: UnsafeMutableBufferPointer<Element> { UnsafeMutableBufferPointer(start: base, count: count) }
 
-    /// Sets the first `count` elements to zero.
-    func zero(count: Int? = nil) {
+    /// Sets the first `count` elements (all by default) to zero.
+    public func zero(count: Int? = nil) {
         base.update(repeating: 0, count: count ?? self.count)
     }
 }

@@ -1,0 +1,79 @@
+// The one door to OpenBLAS for the whole package: matrix products, the symmetric rank-k update, the thread setting.
+import CBLAS
+
+/// Dense linear algebra over row-major buffers. Every BLAS call in tracker (engine and analysis) goes through here.
+///
+/// **Threads and determinism.** OpenBLAS splits a product among its threads, and the split (so the blocking and the
+/// summation order) depends on the thread count. Measured with Debian's OpenBLAS 0.3.21: at a fixed count, sgemm
+/// repeats bit for bit; between 1 and 2 threads some shapes differ in the last bits. So the thread count is part of
+/// what makes a run reproducible: set it once with ``setThreadCount(_:)`` before any work (the experiment runner
+/// does, and records it with the run) and results are bit-identical on the same machine for the same count.
+/// Results can still differ across CPU models, because Debian's OpenBLAS picks kernels per CPU at run time.
+public enum BLAS {
+    /// The thread count OpenBLAS uses for the following calls (process-wide).
+    public static var threadCount: Int { Int(openblas_get_num_threads()) }
+
+    /// Sets OpenBLAS's thread count for the whole process (clamped to at least 1). Call it before any BLAS work,
+    /// not while another thread is inside a BLAS call.
+    public static func setThreadCount(_ count: Int) {
+        openblas_set_num_threads(Int32(Swift.max(1, Swift.min(count, 256))))
+    }
+
+    /// C (m, n) = alpha · op(A) · op(B) + beta · C, all row-major single precision, through `cblas_sgemm`.
+    ///
+    /// op(A) is (m, k): A is stored (m, k), or (k, m) when `transposeA`. op(B) is (k, n): B is stored (k, n), or
+    /// (n, k) when `transposeB`. With `beta = 0` C is overwritten (its old contents are never read, even NaN);
+    /// with `beta = 1` the product accumulates into C. `lda`, `ldb`, `ldc` default to the packed strides.
+    public static func gemm(
+        c: UnsafeMutablePointer<Float>,
+        a: UnsafePointer<Float>, transposeA: Bool,
+        b: UnsafePointer<Float>, transposeB: Bool,
+        m: Int, n: Int, k: Int, alpha: Float = 1, beta: Float = 0,
+        lda: Int? = nil, ldb: Int? = nil, ldc: Int? = nil
+    ) {
+        precondition(m >= 0 && n >= 0 && k >= 0, "gemm sizes must not be negative: m \(m), n \(n), k \(k)")
+        precondition(m <= Int(Int32.max) && n <= Int(Int32.max) && k <= Int(Int32.max),
+                     "gemm sizes exceed the 32-bit BLAS interface: m \(m), n \(n), k \(k)")
+        if m == 0 || n == 0 { return }
+        let lda = lda ?? (transposeA ? m : k)
+        let ldb = ldb ?? (transposeB ? k : n)
+        let ldc = ldc ?? n
+        cblas_sgemm(CblasRowMajor,
+                    transposeA ? CblasTrans : CblasNoTrans,
+                    transposeB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k),
+                    alpha, a, Int32(Swift.max(lda, 1)), b, Int32(Swift.max(ldb, 1)),
+                    beta, c, Int32(Swift.max(ldc, 1)))
+    }
+
+    /// The upper triangle of C (n, n) = Aᵀ A for a row-major (k, n) double matrix A, through `cblas_dsyrk`.
+    /// The strictly lower triangle of C is left as it was.
+    public static func gramUpper(c: UnsafeMutablePointer<Double>, a: UnsafePointer<Double>, n: Int, k: Int) {
+        precondition(n >= 0 && k >= 0 && n <= Int(Int32.max) && k <= Int(Int32.max), "dsyrk sizes: n \(n), k \(k)")
+        if n == 0 { return }
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, blasint(n), blasint(k),
+                    1.0, a, blasint(Swift.max(n, 1)), 0.0, c, blasint(Swift.max(n, 1)))
+    }
+
+    /// The same product as ``gemm(c:a:transposeA:b:transposeB:m:n:k:alpha:beta:lda:ldb:ldc:)`` (packed strides)
+    /// by three plain loops, summed in Double; the reference the tests check OpenBLAS against. Never use it in training.
+    public static func referenceGemm(
+        c: UnsafeMutablePointer<Float>,
+        a: UnsafePointer<Float>, transposeA: Bool,
+        b: UnsafePointer<Float>, transposeB: Bool,
+        m: Int, n: Int, k: Int, alpha: Float = 1, beta: Float = 0
+    ) {
+        for row in 0..<m {
+            for column in 0..<n {
+                var sum = 0.0
+                for inner in 0..<k {
+                    let aValue = transposeA ? a[inner * m + row] : a[row * k + inner]
+                    let bValue = transposeB ? b[column * k + inner] : b[inner * n + column]
+                    sum += Double(aValue) * Double(bValue)
+                }
+                let old = beta == 0 ? 0 : Double(beta) * Double(c[row * n + column])
+                c[row * n + column] = Float(Double(alpha) * sum + old)
+            }
+        }
+    }
+}
