@@ -1,8 +1,9 @@
-// The 2-D convolution layer: im2col over the whole batch, one GEMM forward, two GEMMs and a col2im backward.
+// The 2-D convolution layer: im2col a group of samples at a time into cache-sized scratch, GEMMs, col2im.
 //
-// Legend (inside kernels only): B batch, C input channels, H×W input height×width, O output channels,
-// K kernel size, S stride, D padding, E×F output height×width, P = E·F output positions per channel,
-// R = C·K·K rows of the column matrix (one per weight of an output channel), N = B·P columns.
+// Legend (inside kernels only): B batch, G samples per group, C input channels, H×W input height×width,
+// O output channels, K kernel size, S stride, D padding, E×F output height×width, P = E·F output positions per
+// channel, R = C·K·K rows of the column matrix (one per weight of an output channel), Hp×Wp = (H + 2D)×(W + 2D)
+// the padded image.
 import TrackerNumerics
 
 /// A 2-D convolution (cross-correlation, as PyTorch's `Conv2d`) of a C×H×W input with O square K×K filters,
@@ -14,18 +15,22 @@ import TrackerNumerics
 ///
 /// Parameters, in order: weight (O, C, K, K) row-major, then bias (O).
 ///
-/// **Method.** Forward writes the column matrix `columns` (R, N), R = C·K·K, N = B·E·F, with
-/// `columns[(c·K + i)·K + j, b·P + y·F + x] = input[b, c, y·S − D + i, x·S − D + j]` (im2col) into the cache,
-/// multiplies `weight` (O, R) · `columns` in one GEMM into the scratch (O, N), and scatters that to the
-/// (B, O, E, F) output adding the bias. Backward gathers dOutput into the scratch as (O, N), then
-/// dWeight += dOutput · columnsᵀ (one GEMM over the cached columns, no recomputation), dBias += row sums, and
-/// ∂L/∂columns = weightᵀ · dOutput, computed a few samples at a time into the scratch and added into dInput
-/// (col2im) while it is still in the processor cache.
+/// **Method.** The batch is processed in groups of G samples. For a group, im2col writes the column matrix
+/// `columns` (R, G·P), R = C·K·K, with `columns[(c·K + i)·K + j, b·P + y·F + x] = padded[b, c, y·S + i, x·S + j]`
+/// (`padded` the group's input with D zeros on every side, copied to the scratch when D > 0).
+/// Forward: product (O, G·P) = weight (O, R) · columns, scattered to the (B, O, E, F) output plus the bias.
+/// Backward: the columns are rebuilt, dOutput is gathered as (O, G·P), dWeight += dOutput · columnsᵀ,
+/// dBias += row sums, ∂L/∂columns = weightᵀ · dOutput overwrites the columns, and col2im adds them into dInput.
 ///
-/// **Memory** for a batch of B: cache R·B·P values (the column matrix); scratch O·B·P + R·G·P values, G the
-/// samples per col2im group (at most ``columnGroupValues`` / (R·P), at least 1). For the reference CNN at
-/// B = 128: conv1 (1×28×28 → 16×28×28, K 5, D 2) caches 25 × 100 352 values (10 MB), conv2 (16×14×14 → 32×14×14)
-/// caches 400 × 25 088 (40 MB); the scratch is at most 6.6 MB.
+/// **Why groups and recomputation, not a cached column matrix for the whole batch.** Measured on the reference CNN
+/// (batch 128, 2 OpenBLAS threads): writing conv2's whole-batch column matrix (400 × 25 088 values, 40 MB) runs at
+/// memory speed, about 5–7 ms, while a group of ≈ 4 MB stays in the processor cache and takes about 1.5 ms for the
+/// same values, and the GEMMs read it from the cache. Rebuilding it in backward costs less than reading a 40 MB
+/// cache back, and the layer needs no cache at all.
+///
+/// **Memory** for a batch of B: no cache; scratch G·(C·Hp·Wp + R·P + O·P) values, G the samples per group (at most
+/// ``groupValues`` / (R·P), at least 1). For the reference CNN at B = 128: conv1 (1×28×28 → 16×28×28, K 5,
+/// D 2) G = 53, 7.0 MB; conv2 (16×14×14 → 32×14×14) G = 13, 4.7 MB.
 public struct Conv2DLayer: Layer, Hashable {
     public let inputShape: Shape
     /// Output channels O.
@@ -37,14 +42,19 @@ public struct Conv2DLayer: Layer, Hashable {
     /// Zero rows and columns added on each side D.
     public let padding: Int
     public let outputShape: Shape
+    /// Budget for one group's column matrix, in values: G = max(1, ⌊budget / (R·P)⌋) samples per group.
+    public let groupValues: Int
 
-    /// Values of one group of ∂L/∂columns in the scratch (1 MiB of Float, about one core's L2 cache), so col2im
-    /// reads what the GEMM just wrote from the processor cache.
-    public static let columnGroupValues = 1 << 18
+    /// The default ``groupValues``, 2²⁰ (4 MiB of Float): small enough that a group's columns stay in the
+    /// processor cache between im2col and the GEMMs, large enough that each GEMM is big.
+    public static let defaultGroupValues = 1 << 20
 
     /// A convolution of a C×H×W `inputShape` to `channels` channels with a `kernel`×`kernel` filter.
     /// Needs kernel ≥ 1, stride ≥ 1, 0 ≤ padding < kernel, and the padded image at least as large as the kernel.
-    public init(inputShape: Shape, channels: Int, kernel: Int, stride: Int = 1, padding: Int = 0) {
+    /// `groupValues` changes only speed and scratch size, not results beyond rounding (tests make it small to
+    /// cover several groups with small images).
+    public init(inputShape: Shape, channels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
+                groupValues: Int = Conv2DLayer.defaultGroupValues) {
         precondition(inputShape.rank == 3, "a convolution needs a C×H×W input, got \(inputShape)")
         precondition(channels >= 1, "a convolution needs at least one output channel, got \(channels)")
         precondition(kernel >= 1 && stride >= 1 && padding >= 0 && padding < kernel,
@@ -57,6 +67,7 @@ public struct Conv2DLayer: Layer, Hashable {
         self.kernel = kernel
         self.stride = stride
         self.padding = padding
+        self.groupValues = Swift.max(1, groupValues)
         outputShape = Shape([channels, (height + 2 * padding - kernel) / stride + 1,
                              (width + 2 * padding - kernel) / stride + 1])
     }
@@ -73,128 +84,140 @@ public struct Conv2DLayer: Layer, Hashable {
     var columnRows: Int { inputShape.dimensions[0] * kernel * kernel }
     /// Output positions P = E·F per channel.
     var positions: Int { outputShape.dimensions[1] * outputShape.dimensions[2] }
-    /// Samples per col2im group (G in the type's documentation) for a batch of `batchSize`.
+    /// Values of one padded input sample, C·Hp·Wp.
+    var paddedSampleCount: Int {
+        inputShape.dimensions[0] * (inputShape.dimensions[1] + 2 * padding) * (inputShape.dimensions[2] + 2 * padding)
+    }
+    /// Samples per group (G in the type's documentation) for a batch of `batchSize`.
     func groupSize(batchSize: Int) -> Int {
-        Swift.max(1, Swift.min(batchSize, Self.columnGroupValues / (columnRows * positions)))
+        Swift.max(1, Swift.min(batchSize, groupValues / (columnRows * positions)))
     }
 
-    /// The column matrix (R, B·P).
-    public func cacheCount(batchSize: Int) -> Int { columnRows * batchSize * positions }
-
-    /// Forward: the product (O, B·P). Backward: dOutput as (O, B·P), then one group of ∂L/∂columns (R, G·P).
+    /// Per group: the padded input (or its gradient), the column matrix, the product (O, G·P).
     public func scratchCount(batchSize: Int) -> Int {
-        channels * batchSize * positions + columnRows * groupSize(batchSize: batchSize) * positions
+        groupSize(batchSize: batchSize) * (paddedSampleCount + columnRows * positions + channels * positions)
     }
 
-    /// output (B, O, E, F) = conv(input (B, C, H, W), weight) + bias; the column matrix stays in `cache`.
+    /// output (B, O, E, F) = conv(input (B, C, H, W), weight) + bias.
     public func forward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, parameters: UnsafePointer<Float>,
                         cache: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, context: LayerContext) {
         let batchSize = context.batchSize
         let (outputChannels, rows, positions) = (channels, columnRows, positions)
-        let columnCount = batchSize * positions
-        imageToColumns(columns: cache, input: input, batchSize: batchSize)
-        // product (O, N) = weight (O, R) · columns (R, N)
-        let product = scratch
-        BLAS.gemm(c: product, a: parameters, transposeA: false, b: cache, transposeB: false,
-                  m: outputChannels, n: columnCount, k: rows)
-        // output[b, o, p] = product[o, b·P + p] + bias[o]
+        let group = groupSize(batchSize: batchSize)
+        let padded = scratch
+        let columns = padded + group * paddedSampleCount
+        let product = columns + group * rows * positions
         let bias = parameters + outputChannels * rows
-        for channel in 0..<outputChannels {
-            let channelBias = bias[channel]
-            let source = product + channel * columnCount
-            for sample in 0..<batchSize {
-                let from = source + sample * positions
-                let to = output + (sample * outputChannels + channel) * positions
-                for position in 0..<positions { to[position] = from[position] + channelBias }
+        var first = 0
+        while first < batchSize {
+            let count = Swift.min(group, batchSize - first)
+            let source = paddedGroup(padded: padded, input: input, firstSample: first, sampleCount: count)
+            imageToColumns(columns: columns, padded: source, sampleCount: count)
+            // product (O, count·P) = weight (O, R) · columns (R, count·P)
+            BLAS.gemm(c: product, a: parameters, transposeA: false, b: columns, transposeB: false,
+                      m: outputChannels, n: count * positions, k: rows)
+            // output[first + b, o, p] = product[o, b·P + p] + bias[o]
+            for channel in 0..<outputChannels {
+                let channelBias = bias[channel]
+                let source = product + channel * count * positions
+                for sample in 0..<count {
+                    let from = source + sample * positions
+                    let to = output + ((first + sample) * outputChannels + channel) * positions
+                    for position in 0..<positions { to[position] = from[position] + channelBias }
+                }
             }
+            first += count
         }
     }
 
-    /// dWeight (O, R) += dOutput (O, N) · columnsᵀ; dBias (O) += Σ dOutput over samples and positions;
-    /// dInput (B, C, H, W) += col2im(weightᵀ · dOutput). Reads the column matrix forward left in `cache`.
+    /// dWeight (O, R) += Σ_groups dOutput (O, G·P) · columnsᵀ; dBias (O) += Σ dOutput over samples and positions;
+    /// dInput (B, C, H, W) += col2im(weightᵀ · dOutput).
     public func backward(dInput: UnsafeMutablePointer<Float>?, dParameters: UnsafeMutablePointer<Float>,
                          dOutput: UnsafeMutablePointer<Float>, output: UnsafePointer<Float>, input: UnsafePointer<Float>,
                          parameters: UnsafePointer<Float>, cache: UnsafeMutablePointer<Float>,
                          scratch: UnsafeMutablePointer<Float>, context: LayerContext) {
         let batchSize = context.batchSize
         let (outputChannels, rows, positions) = (channels, columnRows, positions)
-        let columnCount = batchSize * positions
-        // gathered (O, N): gathered[o, b·P + p] = dOutput[b, o, p]; dBias[o] += its row sum.
-        let gathered = scratch
-        let dBias = dParameters + outputChannels * rows
-        for channel in 0..<outputChannels {
-            let target = gathered + channel * columnCount
-            var sum: Float = 0
-            for sample in 0..<batchSize {
-                let from = dOutput + (sample * outputChannels + channel) * positions
-                let to = target + sample * positions
-                for position in 0..<positions {
-                    let value = from[position]
-                    to[position] = value
-                    sum += value
-                }
-            }
-            dBias[channel] += sum
-        }
-        // dWeight (O, R) += gathered (O, N) · columns (R, N)ᵀ
-        BLAS.gemm(c: dParameters, a: gathered, transposeA: false, b: cache, transposeB: true,
-                  m: outputChannels, n: rows, k: columnCount, beta: 1)
-        guard let dInput else { return }
-        // Per group of samples: dColumns (R, G·P) = weight (O, R)ᵀ · gathered[:, group], then col2im into dInput.
-        let dColumns = scratch + outputChannels * columnCount
         let group = groupSize(batchSize: batchSize)
+        let padded = scratch
+        let columns = padded + group * paddedSampleCount
+        let gathered = columns + group * rows * positions
+        let dBias = dParameters + outputChannels * rows
         var first = 0
         while first < batchSize {
             let count = Swift.min(group, batchSize - first)
-            BLAS.gemm(c: dColumns, a: parameters, transposeA: true, b: gathered + first * positions, transposeB: false,
-                      m: rows, n: count * positions, k: outputChannels, ldb: columnCount)
-            columnsToImage(dInput: dInput, dColumns: dColumns, firstSample: first, sampleCount: count)
+            let source = paddedGroup(padded: padded, input: input, firstSample: first, sampleCount: count)
+            imageToColumns(columns: columns, padded: source, sampleCount: count)
+            // gathered (O, count·P): gathered[o, b·P + p] = dOutput[first + b, o, p]; dBias[o] += its row sum.
+            for channel in 0..<outputChannels {
+                let target = gathered + channel * count * positions
+                var sum: Float = 0
+                for sample in 0..<count {
+                    let from = dOutput + ((first + sample) * outputChannels + channel) * positions
+                    let to = target + sample * positions
+                    for position in 0..<positions {
+                        let value = from[position]
+                        to[position] = value
+                        sum += value
+                    }
+                }
+                dBias[channel] += sum
+            }
+            // dWeight (O, R) += gathered (O, count·P) · columns (R, count·P)ᵀ
+            BLAS.gemm(c: dParameters, a: gathered, transposeA: false, b: columns, transposeB: true,
+                      m: outputChannels, n: rows, k: count * positions, beta: 1)
+            if let dInput {
+                // dColumns (R, count·P) = weight (O, R)ᵀ · gathered, over the columns (no longer needed).
+                BLAS.gemm(c: columns, a: parameters, transposeA: true, b: gathered, transposeB: false,
+                          m: rows, n: count * positions, k: outputChannels)
+                columnsToImage(dInput: dInput, dColumns: columns, paddedGradient: padded, firstSample: first,
+                               sampleCount: count)
+            }
             first += count
         }
     }
 
-    /// The output positions t (rows or columns) whose input index t·S − D + offset lies in 0..<size, for a filter
-    /// row or column `offset`; the positions before and after read padding zeros.
-    @inline(__always) private func insideRange(offset: Int, size: Int, outputSize: Int) -> (start: Int, end: Int) {
-        let low = padding - offset               // t·S ≥ D − offset
-        let high = size + padding - offset       // t·S < size + D − offset
-        let start = Swift.min(outputSize, low <= 0 ? 0 : (low + stride - 1) / stride)
-        let end = Swift.min(outputSize, high <= 0 ? 0 : (high + stride - 1) / stride)
-        return (start, Swift.max(start, end))
+    /// The group's input as padded planes (count, C, Hp, Wp): `padded` filled with the samples and zero borders when
+    /// D > 0, else the input itself (padded and unpadded layouts coincide).
+    private func paddedGroup(padded: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, firstSample: Int,
+                             sampleCount: Int) -> UnsafePointer<Float> {
+        let (height, width) = (inputShape.dimensions[1], inputShape.dimensions[2])
+        let source = input + firstSample * inputShape.count
+        if padding == 0 { return source }
+        let (paddedHeight, paddedWidth) = (height + 2 * padding, width + 2 * padding)
+        padded.update(repeating: 0, count: sampleCount * paddedSampleCount)
+        for plane in 0..<(sampleCount * inputShape.dimensions[0]) {
+            let from = source + plane * height * width
+            let to = padded + plane * paddedHeight * paddedWidth + padding * paddedWidth + padding
+            for row in 0..<height { copyRow(to + row * paddedWidth, from + row * width, count: width) }
+        }
+        return UnsafePointer(padded)
     }
 
-    /// columns (R, B·P) from input (B, C, H, W): see the type's documentation. Every value is written.
-    func imageToColumns(columns: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, batchSize: Int) {
-        let (inputChannels, height, width) = (inputShape.dimensions[0], inputShape.dimensions[1], inputShape.dimensions[2])
+    /// columns (R, count·P) from `padded` (count, C, Hp, Wp): see the type's documentation. Every value is written.
+    func imageToColumns(columns: UnsafeMutablePointer<Float>, padded: UnsafePointer<Float>, sampleCount: Int) {
+        let inputChannels = inputShape.dimensions[0]
+        let (paddedHeight, paddedWidth) = (inputShape.dimensions[1] + 2 * padding, inputShape.dimensions[2] + 2 * padding)
         let (outputHeight, outputWidth) = (outputShape.dimensions[1], outputShape.dimensions[2])
-        let (kernel, stride, padding, positions) = (kernel, stride, padding, positions)
-        let planeSize = height * width
-        let columnCount = batchSize * positions
+        let (kernel, stride, positions) = (kernel, stride, positions)
+        let planeSize = paddedHeight * paddedWidth
+        let columnCount = sampleCount * positions
         for channel in 0..<inputChannels {
             for filterRow in 0..<kernel {
-                let (rowStart, rowEnd) = insideRange(offset: filterRow, size: height, outputSize: outputHeight)
                 for filterColumn in 0..<kernel {
-                    let (columnStart, columnEnd) = insideRange(offset: filterColumn, size: width, outputSize: outputWidth)
                     let row = columns + ((channel * kernel + filterRow) * kernel + filterColumn) * columnCount
-                    for sample in 0..<batchSize {
-                        let plane = input + (sample * inputChannels + channel) * planeSize
+                    for sample in 0..<sampleCount {
+                        let corner = padded + (sample * inputChannels + channel) * planeSize
+                            + filterRow * paddedWidth + filterColumn
                         let block = row + sample * positions
-                        if rowStart > 0 { block.update(repeating: 0, count: rowStart * outputWidth) }
-                        for outputRow in rowStart..<rowEnd {
-                            let target = block + outputRow * outputWidth
-                            // Input column of output column x is x·S + shift.
-                            let shift = (outputRow * stride - padding + filterRow) * width - padding + filterColumn
-                            for x in 0..<columnStart { target[x] = 0 }
+                        for outputRow in 0..<outputHeight {
+                            let from = corner + outputRow * stride * paddedWidth
+                            let to = block + outputRow * outputWidth
                             if stride == 1 {
-                                (target + columnStart).update(from: plane + (columnStart + shift),
-                                                              count: columnEnd - columnStart)
+                                copyRow(to, from, count: outputWidth)
                             } else {
-                                for x in columnStart..<columnEnd { target[x] = plane[x * stride + shift] }
+                                for x in 0..<outputWidth { to[x] = from[x * stride] }
                             }
-                            for x in columnEnd..<outputWidth { target[x] = 0 }
-                        }
-                        if rowEnd < outputHeight {
-                            (block + rowEnd * outputWidth).update(repeating: 0, count: (outputHeight - rowEnd) * outputWidth)
                         }
                     }
                 }
@@ -202,39 +225,81 @@ public struct Conv2DLayer: Layer, Hashable {
         }
     }
 
-    /// dInput (B, C, H, W) += col2im(dColumns) for samples first..<first + count, dColumns (R, count·P) holding
-    /// those samples' columns in order: the adjoint of ``imageToColumns(columns:input:batchSize:)``.
+    /// dInput (B, C, H, W) += col2im(dColumns) for samples first..<first + count, dColumns (R, count·P): the
+    /// adjoint of ``imageToColumns(columns:padded:sampleCount:)``. With D > 0 the sums go through
+    /// `paddedGradient` (count, C, Hp, Wp) and only its interior reaches dInput.
     func columnsToImage(dInput: UnsafeMutablePointer<Float>, dColumns: UnsafePointer<Float>,
-                        firstSample: Int, sampleCount: Int) {
-        let (inputChannels, height, width) = (inputShape.dimensions[0], inputShape.dimensions[1], inputShape.dimensions[2])
+                        paddedGradient: UnsafeMutablePointer<Float>, firstSample: Int, sampleCount: Int) {
+        let inputChannels = inputShape.dimensions[0]
+        let (height, width) = (inputShape.dimensions[1], inputShape.dimensions[2])
+        let (paddedHeight, paddedWidth) = (height + 2 * padding, width + 2 * padding)
         let (outputHeight, outputWidth) = (outputShape.dimensions[1], outputShape.dimensions[2])
-        let (kernel, stride, padding, positions) = (kernel, stride, padding, positions)
-        let planeSize = height * width
+        let (kernel, stride, positions) = (kernel, stride, positions)
+        let planeSize = paddedHeight * paddedWidth
         let columnCount = sampleCount * positions
-        for sample in 0..<sampleCount {
-            for channel in 0..<inputChannels {
-                let plane = dInput + ((firstSample + sample) * inputChannels + channel) * planeSize
-                for filterRow in 0..<kernel {
-                    let (rowStart, rowEnd) = insideRange(offset: filterRow, size: height, outputSize: outputHeight)
-                    for filterColumn in 0..<kernel {
-                        let (columnStart, columnEnd) = insideRange(offset: filterColumn, size: width,
-                                                                   outputSize: outputWidth)
-                        let row = dColumns + ((channel * kernel + filterRow) * kernel + filterColumn) * columnCount
+        let target = padding == 0 ? dInput + firstSample * inputShape.count : paddedGradient
+        if padding > 0 { target.update(repeating: 0, count: sampleCount * paddedSampleCount) }
+        for channel in 0..<inputChannels {
+            for filterRow in 0..<kernel {
+                for filterColumn in 0..<kernel {
+                    let row = dColumns + ((channel * kernel + filterRow) * kernel + filterColumn) * columnCount
+                    for sample in 0..<sampleCount {
+                        let corner = target + (sample * inputChannels + channel) * planeSize
+                            + filterRow * paddedWidth + filterColumn
                         let block = row + sample * positions
-                        for outputRow in rowStart..<rowEnd {
-                            let source = block + outputRow * outputWidth
-                            let shift = (outputRow * stride - padding + filterRow) * width - padding + filterColumn
+                        for outputRow in 0..<outputHeight {
+                            let to = corner + outputRow * stride * paddedWidth
+                            let from = block + outputRow * outputWidth
                             if stride == 1 {
-                                let target = plane + (columnStart + shift)
-                                let from = source + columnStart
-                                for x in 0..<(columnEnd - columnStart) { target[x] += from[x] }
+                                addRow(to, from, count: outputWidth)
                             } else {
-                                for x in columnStart..<columnEnd { plane[x * stride + shift] += source[x] }
+                                for x in 0..<outputWidth { to[x * stride] += from[x] }
                             }
                         }
                     }
                 }
             }
         }
+        guard padding > 0 else { return }
+        let destination = dInput + firstSample * inputShape.count
+        for plane in 0..<(sampleCount * inputChannels) {
+            let from = target + plane * planeSize + padding * paddedWidth + padding
+            let to = destination + plane * height * width
+            for row in 0..<height { addRow(to + row * width, from + row * paddedWidth, count: width) }
+        }
+    }
+}
+
+/// to[0..<count] = from[0..<count] (the ranges must not overlap), eight values at a time: the rows of im2col are
+/// short (the output width), so a memmove call per row would cost more than the copy.
+@inline(__always) private func copyRow(_ to: UnsafeMutablePointer<Float>, _ from: UnsafePointer<Float>, count: Int) {
+    if count >= 8 {
+        var x = 0
+        while x + 8 < count {
+            UnsafeMutableRawPointer(to + x).storeBytes(of: UnsafeRawPointer(from + x).loadUnaligned(as: SIMD8<Float>.self),
+                                                       as: SIMD8<Float>.self)
+            x += 8
+        }
+        // The last eight values, overlapping the previous block: rewriting a value with itself is harmless.
+        let last = count - 8
+        UnsafeMutableRawPointer(to + last).storeBytes(of: UnsafeRawPointer(from + last).loadUnaligned(as: SIMD8<Float>.self),
+                                                      as: SIMD8<Float>.self)
+    } else {
+        for x in 0..<count { to[x] = from[x] }
+    }
+}
+
+/// to[0..<count] += from[0..<count] (the ranges must not overlap), eight values at a time.
+@inline(__always) private func addRow(_ to: UnsafeMutablePointer<Float>, _ from: UnsafePointer<Float>, count: Int) {
+    var x = 0
+    while x + 8 <= count {
+        let sum = UnsafeRawPointer(to + x).loadUnaligned(as: SIMD8<Float>.self)
+            + UnsafeRawPointer(from + x).loadUnaligned(as: SIMD8<Float>.self)
+        UnsafeMutableRawPointer(to + x).storeBytes(of: sum, as: SIMD8<Float>.self)
+        x += 8
+    }
+    while x < count {
+        to[x] += from[x]
+        x += 1
     }
 }

@@ -14,8 +14,8 @@
 ///
 /// **Max pooling cache.** Forward stores, per output value, the position i·W + j in its input channel plane of the
 /// window's maximum, as a Float (exact, since the constructor requires H·W ≤ 2²⁴); backward routes each output's
-/// gradient to that one input. Ties go to the first maximum in row-major window order (as PyTorch), and a NaN in a
-/// window wins (the output is NaN). Average pooling keeps nothing.
+/// gradient to that one input. As in PyTorch, ties go to the first maximum in row-major window order, and a NaN
+/// wins its window (the output is NaN, the position the last NaN's). Average pooling keeps nothing.
 public struct Pool2DLayer: Layer, Hashable {
     /// Which reduction the window applies.
     public enum Kind: String, Sendable, Hashable {
@@ -71,20 +71,21 @@ public struct Pool2DLayer: Layer, Hashable {
                 for y in 0..<outputHeight {
                     for x in 0..<outputWidth {
                         let corner = y * stride * width + x * stride
-                        var best = plane[corner]
-                        var bestPosition = corner
-                        for i in 0..<kernel {
-                            let rowStart = corner + i * width
-                            for j in 0..<kernel {
-                                let value = plane[rowStart + j]
-                                if value > best || (value.isNaN && !best.isNaN) {
-                                    best = value
-                                    bestPosition = rowStart + j
-                                }
+                        var best = MaximumSoFar(value: plane[corner], position: corner)
+                        if kernel == 2 {
+                            // Unrolled, so that the compiler keeps the selects as conditional moves (in a loop over
+                            // the window it turns them back into branches).
+                            best.update(plane[corner + 1], at: corner + 1)
+                            best.update(plane[corner + width], at: corner + width)
+                            best.update(plane[corner + width + 1], at: corner + width + 1)
+                        } else {
+                            for i in 0..<kernel {
+                                let rowStart = corner + i * width
+                                for j in 0..<kernel { best.update(plane[rowStart + j], at: rowStart + j) }
                             }
                         }
-                        outputPlane[y * outputWidth + x] = best
-                        positionPlane[y * outputWidth + x] = Float(bestPosition)
+                        outputPlane[y * outputWidth + x] = Float(bitPattern: best.bits)
+                        positionPlane[y * outputWidth + x] = Float(best.position)
                     }
                 }
             }
@@ -186,5 +187,26 @@ public struct GlobalAveragePoolLayer: Layer, Hashable {
             let share = dOutput[planeIndex] * scale
             for index in 0..<planeSize { dPlane[index] += share }
         }
+    }
+}
+
+/// The running maximum of a max-pooling window and its position, updated without branches where the compiler allows:
+/// on activations the comparison is unpredictable, and a branch mispredicted half the time costs more than the window.
+private struct MaximumSoFar {
+    /// The maximum's bit pattern, so that the update is an integer select (a conditional move).
+    var bits: UInt32
+    var position: Int
+
+    @inline(__always) init(value: Float, position: Int) {
+        bits = value.bitPattern
+        self.position = position
+    }
+
+    /// Takes `value` if it is larger, or NaN (as PyTorch: a NaN wins, the last one).
+    @inline(__always) mutating func update(_ value: Float, at position: Int) {
+        // value > maximum and value ≠ value (NaN) never hold together, so ≠ is their "or", without a short circuit.
+        let takes = (value > Float(bitPattern: bits)) != (value != value)
+        bits = takes ? value.bitPattern : bits
+        self.position = takes ? position : self.position
     }
 }
