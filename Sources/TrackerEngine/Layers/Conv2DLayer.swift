@@ -18,19 +18,20 @@ import TrackerNumerics
 /// **Method.** The batch is processed in groups of G samples. For a group, im2col writes the column matrix
 /// `columns` (R, G·P), R = C·K·K, with `columns[(c·K + i)·K + j, b·P + y·F + x] = padded[b, c, y·S + i, x·S + j]`
 /// (`padded` the group's input with D zeros on every side, copied to the scratch when D > 0).
-/// Forward: product (O, G·P) = weight (O, R) · columns, scattered to the (B, O, E, F) output plus the bias.
+/// Forward: product (O, G·P) = bias + weight (O, R) · columns, copied to the group's (G, O, E, F) output.
 /// Backward: the columns are rebuilt, dOutput is gathered as (O, G·P), dWeight += dOutput · columnsᵀ,
 /// dBias += row sums, ∂L/∂columns = weightᵀ · dOutput overwrites the columns, and col2im adds them into dInput.
 ///
 /// **Why groups and recomputation, not a cached column matrix for the whole batch.** Measured on the reference CNN
-/// (batch 128, 2 OpenBLAS threads): writing conv2's whole-batch column matrix (400 × 25 088 values, 40 MB) runs at
-/// memory speed, about 5–7 ms, while a group of ≈ 4 MB stays in the processor cache and takes about 1.5 ms for the
-/// same values, and the GEMMs read it from the cache. Rebuilding it in backward costs less than reading a 40 MB
-/// cache back, and the layer needs no cache at all.
+/// (batch 128): writing conv2's whole-batch column matrix (400 × 25 088 values, 40 MB) runs at memory speed, about
+/// 5–7 ms, while groups of a few MB stay in the processor cache and take about 1.5 ms for the same values, and the
+/// GEMMs then read them from the cache. Rebuilding the columns in backward costs less than reading a 40 MB cache
+/// back, and the layer needs no cache at all. (With one OpenBLAS thread, conv2 forward went from 16 to 11 ms and
+/// backward from 28 to 24 ms against the whole-batch cached version.)
 ///
 /// **Memory** for a batch of B: no cache; scratch G·(C·Hp·Wp + R·P + O·P) values, G the samples per group (at most
 /// ``groupValues`` / (R·P), at least 1). For the reference CNN at B = 128: conv1 (1×28×28 → 16×28×28, K 5,
-/// D 2) G = 53, 7.0 MB; conv2 (16×14×14 → 32×14×14) G = 13, 4.7 MB.
+/// D 2) G = 26, 3.4 MB; conv2 (16×14×14 → 32×14×14) G = 6, 2.2 MB.
 public struct Conv2DLayer: Layer, Hashable {
     public let inputShape: Shape
     /// Output channels O.
@@ -45,9 +46,10 @@ public struct Conv2DLayer: Layer, Hashable {
     /// Budget for one group's column matrix, in values: G = max(1, ⌊budget / (R·P)⌋) samples per group.
     public let groupValues: Int
 
-    /// The default ``groupValues``, 2²⁰ (4 MiB of Float): small enough that a group's columns stay in the
-    /// processor cache between im2col and the GEMMs, large enough that each GEMM is big.
-    public static let defaultGroupValues = 1 << 20
+    /// The default ``groupValues``, 2¹⁹ (2 MiB of Float): a group's columns stay in the processor cache between
+    /// im2col and the GEMMs, and each GEMM is still large. On the reference CNN, one OpenBLAS thread, times are
+    /// flat from 2¹⁷ to 2²⁰ and grow by a third from 2²¹ up, where the columns leave the cache.
+    public static let defaultGroupValues = 1 << 19
 
     /// A convolution of a C×H×W `inputShape` to `channels` channels with a `kernel`×`kernel` filter.
     /// Needs kernel ≥ 1, stride ≥ 1, 0 ≤ padding < kernel, and the padded image at least as large as the kernel.
@@ -113,17 +115,19 @@ public struct Conv2DLayer: Layer, Hashable {
             let count = Swift.min(group, batchSize - first)
             let source = paddedGroup(padded: padded, input: input, firstSample: first, sampleCount: count)
             imageToColumns(columns: columns, padded: source, sampleCount: count)
-            // product (O, count·P) = weight (O, R) · columns (R, count·P)
-            BLAS.gemm(c: product, a: parameters, transposeA: false, b: columns, transposeB: false,
-                      m: outputChannels, n: count * positions, k: rows)
-            // output[first + b, o, p] = product[o, b·P + p] + bias[o]
+            // product (O, count·P) = bias[o] + weight (O, R) · columns (R, count·P). Filling in the bias and
+            // accumulating (β = 1) replaces OpenBLAS's separate β = 0 pass over the product.
             for channel in 0..<outputChannels {
-                let channelBias = bias[channel]
+                (product + channel * count * positions).update(repeating: bias[channel], count: count * positions)
+            }
+            BLAS.gemm(c: product, a: parameters, transposeA: false, b: columns, transposeB: false,
+                      m: outputChannels, n: count * positions, k: rows, beta: 1)
+            // output[first + b, o, p] = product[o, b·P + p]
+            for channel in 0..<outputChannels {
                 let source = product + channel * count * positions
                 for sample in 0..<count {
-                    let from = source + sample * positions
-                    let to = output + ((first + sample) * outputChannels + channel) * positions
-                    for position in 0..<positions { to[position] = from[position] + channelBias }
+                    copyRow(output + ((first + sample) * outputChannels + channel) * positions,
+                            source + sample * positions, count: positions)
                 }
             }
             first += count
@@ -153,13 +157,9 @@ public struct Conv2DLayer: Layer, Hashable {
                 let target = gathered + channel * count * positions
                 var sum: Float = 0
                 for sample in 0..<count {
-                    let from = dOutput + ((first + sample) * outputChannels + channel) * positions
-                    let to = target + sample * positions
-                    for position in 0..<positions {
-                        let value = from[position]
-                        to[position] = value
-                        sum += value
-                    }
+                    sum += copyRowSumming(target + sample * positions,
+                                          dOutput + ((first + sample) * outputChannels + channel) * positions,
+                                          count: positions)
                 }
                 dBias[channel] += sum
             }
@@ -167,9 +167,12 @@ public struct Conv2DLayer: Layer, Hashable {
             BLAS.gemm(c: dParameters, a: gathered, transposeA: false, b: columns, transposeB: true,
                       m: outputChannels, n: rows, k: count * positions, beta: 1)
             if let dInput {
-                // dColumns (R, count·P) = weight (O, R)ᵀ · gathered, over the columns (no longer needed).
+                // dColumns (R, count·P) = weight (O, R)ᵀ · gathered, over the columns (no longer needed). Zeroing
+                // first and accumulating (β = 1) beats OpenBLAS's own β = 0 pass for this short-k shape (by about a
+                // fifth on conv2's groups).
+                columns.update(repeating: 0, count: rows * count * positions)
                 BLAS.gemm(c: columns, a: parameters, transposeA: true, b: gathered, transposeB: false,
-                          m: rows, n: count * positions, k: outputChannels)
+                          m: rows, n: count * positions, k: outputChannels, beta: 1)
                 columnsToImage(dInput: dInput, dColumns: columns, paddedGradient: padded, firstSample: first,
                                sampleCount: count)
             }
@@ -289,7 +292,7 @@ public struct Conv2DLayer: Layer, Hashable {
     }
 }
 
-/// to[0..<count] += from[0..<count] (the ranges must not overlap), eight values at a time.
+/// to[0..<count] += from[0..<count] (the ranges must not overlap), eight values at a time, then four, then one.
 @inline(__always) private func addRow(_ to: UnsafeMutablePointer<Float>, _ from: UnsafePointer<Float>, count: Int) {
     var x = 0
     while x + 8 <= count {
@@ -298,8 +301,34 @@ public struct Conv2DLayer: Layer, Hashable {
         UnsafeMutableRawPointer(to + x).storeBytes(of: sum, as: SIMD8<Float>.self)
         x += 8
     }
+    if x + 4 <= count {
+        let sum = UnsafeRawPointer(to + x).loadUnaligned(as: SIMD4<Float>.self)
+            + UnsafeRawPointer(from + x).loadUnaligned(as: SIMD4<Float>.self)
+        UnsafeMutableRawPointer(to + x).storeBytes(of: sum, as: SIMD4<Float>.self)
+        x += 4
+    }
     while x < count {
         to[x] += from[x]
         x += 1
     }
+}
+
+/// Copies from[0..<count] to `to` (the ranges must not overlap) and returns their sum, eight partial sums at a time.
+@inline(__always) private func copyRowSumming(_ to: UnsafeMutablePointer<Float>, _ from: UnsafePointer<Float>,
+                                              count: Int) -> Float {
+    var sums = SIMD8<Float>()
+    var x = 0
+    while x + 8 <= count {
+        let values = UnsafeRawPointer(from + x).loadUnaligned(as: SIMD8<Float>.self)
+        UnsafeMutableRawPointer(to + x).storeBytes(of: values, as: SIMD8<Float>.self)
+        sums += values
+        x += 8
+    }
+    var sum = sums.sum()
+    while x < count {
+        to[x] = from[x]
+        sum += from[x]
+        x += 1
+    }
+    return sum
 }
