@@ -39,7 +39,7 @@ let package = Package(
                 plugins: ["EmbedFiles"]),
         // Wires engine, analysis and store together: one experiment, from configuration to stored run.
         .target(name: "TrackerExperiments",
-                dependencies: ["TrackerEngine", "TrackerDatasets", "TrackerAnalysis", "TrackerStore"]),
+                dependencies: ["TrackerEngine", "TrackerNumerics", "TrackerDatasets", "TrackerAnalysis", "TrackerStore"]),
         // The command-line tool: thin commands, one file each.
         .executableTarget(name: "tracker",
                           dependencies: ["TrackerExperiments", "TrackerStore", "TrackerEngine",

@@ -15,7 +15,7 @@ import Testing
         #expect(runs.standardOutput == "name,status\na,finished\nb,finished\n")
         let migrations = try workspace.tracker("sql", "SELECT count(*) AS n FROM schema_migrations", "--db",
                                                "shared.sqlite", "--format", "csv")
-        #expect(migrations.standardOutput == "n\n1\n")
+        #expect(migrations.standardOutput == "n\n2\n")
     }
 
     @Test func interruptMarksTheRunInterruptedAndKeepsItsData() throws {

@@ -10,6 +10,13 @@ public struct ParameterSegment: Sendable, Hashable {
     public let role: ParameterRole
     /// Its values in ``Network/parameters`` (and ``Network/gradients``).
     public let range: Range<Int>
+
+    public init(layerIndex: Int, name: String, role: ParameterRole, range: Range<Int>) {
+        self.layerIndex = layerIndex
+        self.name = name
+        self.role = role
+        self.range = range
+    }
 }
 
 /// An output the correlation snapshots read: a hidden block's post-activation output.
