@@ -104,4 +104,30 @@ struct PhaseFixtureTests {
                     "\(fixture.name)")
         }
     }
+
+    /// The detector's smoothing on the real snapshot grid, irregular steps, the 8-point minimum and a long run,
+    /// against numpy.interp + scipy savgol_filter; then σ̂, peaks and prominences of that smoothed series.
+    @Test func logGridSmoothingMatchesNumPyAndSciPy() throws {
+        let cases = try PhaseFixtureFile<LogGridSmoothingCase>.load("log_grid_smoothing")
+        #expect(cases.count == 4)
+        for fixture in cases {
+            let window = PhaseDetector.windowLength(pointCount: fixture.steps.count, parameters: .init())
+            #expect(window == fixture.window, "\(fixture.name)")
+            let positions = fixture.steps.map { log1p(Double($0)) }
+            let smoothed = PhaseDetector.smoothOnUniformGrid(positions: positions, values: fixture.values,
+                                                             window: window)
+            assertClose(smoothed, fixture.smoothed, absolute: savitzkyGolayTolerance, relative: 0, fixture.name)
+            let sigma = RobustStatistics.robustSigma(zip(fixture.values, smoothed).map { $0 - $1 })!
+            assertClose(sigma, fixture.sigma, absolute: savitzkyGolayTolerance, relative: 0, "σ̂ of \(fixture.name)")
+            let peaks = PeakProminence.localMaxima(smoothed)
+            #expect(peaks == fixture.peaks, "\(fixture.name)")
+            assertClose(PeakProminence.prominences(smoothed, peaks: peaks), fixture.prominences,
+                        absolute: savitzkyGolayTolerance, relative: 0, "prominences of \(fixture.name)")
+
+            // The detector sees the same series: its σ̂ is the reference's.
+            let result = PhaseDetector.detect(steps: fixture.steps, values: fixture.values)
+            assertClose(result.noiseSigma ?? .nan, fixture.sigma, absolute: savitzkyGolayTolerance, relative: 0,
+                        "detector σ̂ of \(fixture.name)")
+        }
+    }
 }
