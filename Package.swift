@@ -31,7 +31,7 @@ let package = Package(
         // Datasets bundled with tracker (UCI digits), decoded from the embedded gzip files.
         .target(name: "TrackerDatasets", dependencies: ["TrackerEngine", "CZlib"],
                 plugins: ["EmbedFiles"]),
-        // Correlation statistics (later: phase detection, comparison): pure functions over arrays.
+        // Correlation statistics and phase detection (later: comparison): pure functions over arrays.
         .target(name: "TrackerAnalysis", dependencies: ["TrackerNumerics"]),
         // The SQLite store: the only module that speaks SQL. Knows nothing about layers.
         .target(name: "TrackerStore",
