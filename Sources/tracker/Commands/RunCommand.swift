@@ -203,7 +203,9 @@ struct RunCommand: ParsableCommand {
             progressLine?.show(Self.describe(progress))
         })
         progressLine?.clear()
-        print(RunSummary.render(outcome, format: format), terminator: "")
+        // Detect phases now, so `phases` and `compare` find them stored; a run cut short is analysed as it is.
+        let phases = try PhaseAnalysis.results(for: [outcome.runID], in: store)
+        print(RunSummary.render(outcome, phases: phases, format: format), terminator: "")
         if outcome.status == .interrupted { throw ExitCode(130) }
     }
 
@@ -224,14 +226,20 @@ struct RunCommand: ParsableCommand {
 
 /// The end-of-run summary, as text or JSON.
 enum RunSummary {
-    static func render(_ outcome: ExperimentOutcome, format: OutputFormat) -> String {
+    static func render(_ outcome: ExperimentOutcome, phases: [PhaseRecord], format: OutputFormat) -> String {
+        /// The phase of a series named as in `outcome.layers` ("dense1", "lstm1[last_step]").
+        func phase(_ series: String) -> PhaseRecord? {
+            phases.first { series == $0.layerName || series == "\($0.layerName)[\($0.reduction)]" }
+        }
         let uuid = outcome.uuid.uuidString.lowercased()
         if format == .json {
             func number(_ value: Double?) -> String { value.map { $0.isFinite ? "\($0)" : "null" } ?? "null" }
             let layers = outcome.layers.map { layer in
                 JSONText.object([("name", JSONText.string(layer.name)), ("peak_step", "\(layer.peakStep)"),
                                  ("peak_mean_abs_r", number(layer.peakMeanAbsR)),
-                                 ("final_mean_abs_r", number(layer.finalMeanAbsR))])
+                                 ("final_mean_abs_r", number(layer.finalMeanAbsR)),
+                                 ("phase", phase(layer.name).map { JSONText.string($0.phaseClass) } ?? "null"),
+                                 ("detected_peak_step", number(phase(layer.name)?.peakStep))])
             }
             return JSONText.object([
                 ("run_id", "\(outcome.runID)"), ("uuid", JSONText.string(uuid)),
@@ -252,8 +260,13 @@ enum RunSummary {
                      : "correlation snapshots at \(outcome.snapshotSteps) steps; mean |r| per probed layer:")
         for layer in outcome.layers {
             func text(_ value: Double?) -> String { value.map { String(format: "%.4f", $0) } ?? "-" }
-            lines.append("  \(layer.name): peak \(text(layer.peakMeanAbsR)) at step \(layer.peakStep), "
-                         + "final \(text(layer.finalMeanAbsR))")
+            var line = "  \(layer.name): peak \(text(layer.peakMeanAbsR)) at step \(layer.peakStep), "
+                + "final \(text(layer.finalMeanAbsR))"
+            if let detected = phase(layer.name) {
+                line += "; phase \(detected.phaseClass)"
+                if let step = detected.peakStep { line += " (peak near step \(Int(step.rounded())))" }
+            }
+            lines.append(line)
         }
         return lines.joined(separator: "\n") + "\n"
     }
