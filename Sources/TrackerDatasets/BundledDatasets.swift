@@ -27,7 +27,8 @@ public struct BundledDataset: Sendable {
         sampleShape: Shape([1, 8, 8]),
         defaultTestSamples: 360,
         decode: { bytes, name in
-            try CSVClassification.parse(Gzip.inflate(bytes), name: name, featureCount: 64, classCount: 10, scale: 1.0 / 16)
+            try CSVClassification.parse(Gzip.inflate(bytes), name: name, featureCount: 64, classCount: 10,
+                                        maximumValue: 16)
         })
 
     public static let all: [BundledDataset] = [.digits]
@@ -46,42 +47,3 @@ public struct BundledDataset: Sendable {
     }
 }
 
-/// Errors in a data file's content.
-public struct DatasetFormatError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-}
-
-enum CSVClassification {
-    /// Parses lines of `featureCount` numbers followed by an integer class label, separated by commas.
-    ///
-    /// - Throws: ``DatasetFormatError`` naming the line for a wrong field count, a non-number, or a label
-    ///   outside `0..<classCount`.
-    static func parse(_ bytes: [UInt8], name: String, featureCount: Int, classCount: Int, scale: Float) throws -> Dataset {
-        var features: [Float] = []
-        var labels: [Int32] = []
-        let text = String(decoding: bytes, as: UTF8.self)
-        var lineNumber = 0
-        for line in text.split(whereSeparator: \.isNewline) {
-            lineNumber += 1
-            let fields = line.split(separator: ",")
-            guard fields.count == featureCount + 1 else {
-                throw DatasetFormatError(description: "\(name): line \(lineNumber) has \(fields.count) fields, "
-                                         + "expected \(featureCount + 1)")
-            }
-            for field in fields.dropLast() {
-                guard let value = Float(field.trimmingCharacters(in: .whitespaces)), value.isFinite else {
-                    throw DatasetFormatError(description: "\(name): line \(lineNumber): '\(field)' is not a number")
-                }
-                features.append(value * scale)
-            }
-            guard let label = Int32(fields[featureCount].trimmingCharacters(in: .whitespaces)),
-                  (0..<Int32(classCount)).contains(label) else {
-                throw DatasetFormatError(description: "\(name): line \(lineNumber): label '\(fields[featureCount])' "
-                                         + "is not a class in 0..<\(classCount)")
-            }
-            labels.append(label)
-        }
-        return try Dataset(name: name, featureCount: featureCount, classCount: classCount, features: features,
-                           labels: labels)
-    }
-}

@@ -1,4 +1,4 @@
-// The bundled digits data set and the gzip/CSV decoding behind it.
+// The bundled digits data set and the gzip decoding behind the bundled data sets.
 import Foundation
 import Testing
 @testable import TrackerDatasets
@@ -32,24 +32,5 @@ import Testing
         #expect(try Gzip.inflate(compressed) == Array("hello\n".utf8))
         #expect(throws: GzipError.self) { try Gzip.inflate(Array("plain text".utf8)) }
         #expect(throws: GzipError.self) { try Gzip.inflate(Array(compressed.prefix(14))) }
-    }
-
-    @Test func malformedCSVIsRejectedWithTheLine() throws {
-        let good = Array("0,1,0\n1,0,1\n".utf8)
-        let parsed = try CSVClassification.parse(good, name: "toy", featureCount: 2, classCount: 2, scale: 1)
-        #expect(parsed.labels == [0, 1])
-        do {
-            _ = try CSVClassification.parse(Array("0,1,0\n1,x,1\n".utf8), name: "toy", featureCount: 2, classCount: 2,
-                                            scale: 1)
-            Issue.record("expected an error")
-        } catch let error as DatasetFormatError {
-            #expect(error.description == "toy: line 2: 'x' is not a number")
-        }
-        #expect(throws: DatasetFormatError.self) {
-            try CSVClassification.parse(Array("0,1\n".utf8), name: "toy", featureCount: 2, classCount: 2, scale: 1)
-        }
-        #expect(throws: DatasetFormatError.self) {
-            try CSVClassification.parse(Array("0,1,7\n".utf8), name: "toy", featureCount: 2, classCount: 2, scale: 1)
-        }
     }
 }
