@@ -46,9 +46,10 @@ let package = Package(
         .executableTarget(name: "tracker",
                           dependencies: ["TrackerExperiments", "TrackerStore", "TrackerEngine",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        // Benchmarks: training throughput, correlation cost, store write rate. Prints a table.
+        // Benchmarks: training throughput, correlation cost, data set load time, store write rate. Prints a table.
         .executableTarget(name: "tracker-bench",
-                          dependencies: ["TrackerExperiments", "TrackerStore", "TrackerEngine", "TrackerAnalysis"],
+                          dependencies: ["TrackerExperiments", "TrackerDatasets", "TrackerStore", "TrackerEngine",
+                                         "TrackerAnalysis"],
                           path: "Sources/TrackerBench"),
 
         // Counts the allocations of training steps under the malloc interposer; run by the allocation test.
