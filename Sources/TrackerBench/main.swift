@@ -1,9 +1,10 @@
-// tracker-bench: training throughput, correlation cost and store write rate, printed as a table.
+// tracker-bench: training throughput, correlation cost, data set load time and store write rate, as a table.
 //
 // Compare with PyTorch on the same models by running the reference in the same session:
 //   scripts/bench   (runs this and ../shared/bench/torch_reference.py when torch is installed, and prints ratios)
 import Foundation
 import TrackerAnalysis
+import TrackerDatasets
 import TrackerEngine
 import TrackerStore
 
@@ -45,7 +46,8 @@ if arguments.contains("--help") || arguments.contains("-h") {
                    prints steps/s and peak RSS as one JSON line (default: every core, batch 128, as the reference)
           Without --model:
           Measures training steps/s (the reference's 784-256-256-10 MLP at batch 128 on random data, and the
-          default digits MLP), the time of one correlation summary, and store inserts/s by binding path.
+          default digits MLP), the time of one correlation summary, the time to load each bundled data set, and
+          store inserts/s by binding path.
           --quick  fewer repetitions (a smoke run)
           --json   one JSON object per line instead of a table
         """)
@@ -103,6 +105,12 @@ for (samples, units) in [(256, 128), (1024, 256), (2048, 1024)] {
     }
     let note = samples == 256 ? "(a tracker run snapshot)" : "(reference corrcoef)"
     results.append(Measurement(name: "correlation", configuration: "\(samples)x\(units) summary \(note)",
+                               value: time * 1000, unit: "ms"))
+}
+
+for bundled in BundledDataset.all {
+    let time = try median(repeats: quick ? 3 : 7) { _ = try bundled.load() }
+    results.append(Measurement(name: "load_dataset", configuration: "\(bundled.name) (base64, inflate, parse, check)",
                                value: time * 1000, unit: "ms"))
 }
 
