@@ -4,14 +4,9 @@ import Testing
 import TrackerEngine
 import TrackerTestSupport
 
-/// Central differences (f(θ+ε) − f(θ−ε)) / 2ε through the layers' own Float forward passes, as in
-/// GradientCheckTests. Convolution and pooling are piecewise linear, so the only error is Float rounding
-/// (≈ 1e-6 per objective, ≈ 1e-4 after dividing by 2ε): 1e-3 absolute + 1e-2 relative is ten times that, while a
-/// wrong index or a missing term is off by O(0.1–1). Max-pool fixtures have window values at least 0.05 apart and
-/// no perturbation moves a value by more than 0.01 · |coefficient| ≤ 0.01, so no arg-max changes.
-private let epsilon: Float = 1e-2
-private let absoluteTolerance = 1e-3
-private let relativeTolerance = 1e-2
+// Gradient checks use LayerGradientCheck's central differences and tolerances. Convolution and pooling are piecewise
+// linear, so the only error there is Float rounding. Max-pool fixtures have window values at least 0.05 apart, and
+// no perturbation (ε = 0.01) moves a value by more than 0.01, so no arg-max changes.
 
 /// One convolution configuration: input C×H×W, O output channels, kernel K, stride S, padding D.
 struct ConvolutionCase: Sendable, CustomTestStringConvertible {
@@ -55,7 +50,7 @@ struct ConvolutionTests {
         let input = uniformFloats(batchSize * configuration.inputShape.count, generator: &generator)
         let expected = directConvolution(configuration, parameters: parameters, input: input, batchSize: batchSize)
         for layer in [configuration.layer(), configuration.layer(groupValues: 1)] {
-            let output = runForward(layer, parameters: parameters, input: input, batchSize: batchSize).output
+            let output = forwardPass(layer, parameters: parameters, input: input, batchSize: batchSize).output
             assertClose(output.map(Double.init), expected, absolute: 1e-5, relative: 1e-5,
                         "output, groups of \(layer.groupValues) values")
         }
@@ -65,8 +60,10 @@ struct ConvolutionTests {
     func convolutionGradients(_ configuration: ConvolutionCase) {
         let layer = configuration.layer()
         var generator = SeededGenerator(seed: 12)
-        checkGradients(layer, batchSize: 2, parameters: uniformFloats(layer.parameterCount, generator: &generator),
-                       input: uniformFloats(2 * layer.inputShape.count, generator: &generator), generator: &generator)
+        checkLayerGradients(layer, input: uniformFloats(2 * layer.inputShape.count, generator: &generator),
+                            parameters: uniformFloats(layer.parameterCount, generator: &generator),
+                            coefficients: uniformFloats(2 * layer.outputShape.count, generator: &generator),
+                            batchSize: 2)
     }
 
     @Test("conv2d backward matches a direct Double backward, in groups of two samples and a last group of one",
@@ -81,7 +78,7 @@ struct ConvolutionTests {
         let parameters = uniformFloats(layer.parameterCount, generator: &generator)
         let input = uniformFloats(batchSize * layer.inputShape.count, generator: &generator)
         let dOutput = uniformFloats(batchSize * layer.outputShape.count, generator: &generator)
-        let gradients = runBackward(layer, parameters: parameters, input: input, dOutput: dOutput, batchSize: batchSize)
+        let gradients = backwardPass(layer, parameters: parameters, input: input, dOutput: dOutput, batchSize: batchSize)
         let expected = directConvolutionBackward(configuration, parameters: parameters, input: input,
                                                  dOutput: dOutput, batchSize: batchSize)
         let weightCount = layer.parameterCount - configuration.outputChannels
@@ -97,15 +94,15 @@ struct ConvolutionTests {
         let layer = Conv2DLayer(inputShape: Shape([1, 2, 2]), channels: 1, kernel: 2)
         let parameters: [Float] = [1, 2, 3, 4, 0.5]          // one 2×2 filter, bias 0.5
         let input: [Float] = [1, -1, 2, 0.5]
-        let forward = runForward(layer, parameters: parameters, input: input, batchSize: 1)
+        let forward = forwardPass(layer, parameters: parameters, input: input, batchSize: 1)
         #expect(forward.output == [7.5])          // 1·1 + 2·(−1) + 3·2 + 4·0.5 + 0.5
         // dWeight = dOutput · input = 2·[1, −1, 2, 0.5], dBias = 2, dInput = 2·weight, each added to 10.
-        let gradients = runBackward(layer, parameters: parameters, input: input, dOutput: [2], batchSize: 1,
+        let gradients = backwardPass(layer, parameters: parameters, input: input, dOutput: [2], batchSize: 1,
                                     initialDParameters: [Float](repeating: 10, count: 5),
                                     initialDInput: [Float](repeating: 10, count: 4))
         #expect(gradients.dParameters == [12, 8, 14, 11, 12])
         #expect(gradients.dInput == [12, 14, 16, 18])
-        let withoutInput = runBackward(layer, parameters: parameters, input: input, dOutput: [2], batchSize: 1,
+        let withoutInput = backwardPass(layer, parameters: parameters, input: input, dOutput: [2], batchSize: 1,
                                        skipInput: true)
         #expect(withoutInput.dParameters == [2, -2, 4, 1, 2])
     }
@@ -128,7 +125,7 @@ struct ConvolutionTests {
         let batchSize = 2
         var generator = SeededGenerator(seed: 14)
         let input = uniformFloats(batchSize * layer.inputShape.count, generator: &generator)
-        let output = runForward(layer, parameters: [], input: input, batchSize: batchSize).output
+        let output = forwardPass(layer, parameters: [], input: input, batchSize: batchSize).output
         assertClose(output.map(Double.init), directPooling(layer, input: input, batchSize: batchSize),
                     absolute: 1e-6, relative: 1e-6, "output")
     }
@@ -138,9 +135,9 @@ struct ConvolutionTests {
     func poolingGradients(kind: Pool2DLayer.Kind, window: (kernel: Int, stride: Int)) {
         let layer = Pool2DLayer(kind: kind, inputShape: Shape([2, 6, 7]), kernel: window.kernel, stride: window.stride)
         var generator = SeededGenerator(seed: 15)
-        checkGradients(layer, batchSize: 2, parameters: [], input: distinctValues(2 * layer.inputShape.count,
-                                                                                  generator: &generator),
-                       generator: &generator)
+        checkLayerGradients(layer, input: distinctValues(2 * layer.inputShape.count, generator: &generator),
+                            parameters: [], coefficients: uniformFloats(2 * layer.outputShape.count, generator: &generator),
+                            batchSize: 2)
     }
 
     @Test("max pooling: ties go to the first maximum in row-major order; overlapping windows add their gradients")
@@ -150,12 +147,12 @@ struct ConvolutionTests {
         let input: [Float] = [5, 5, 1,
                               5, 2, 7,
                               0, 7, 7]
-        let forward = runForward(layer, parameters: [], input: input, batchSize: 1)
+        let forward = forwardPass(layer, parameters: [], input: input, batchSize: 1)
         #expect(forward.output == [5, 7, 7, 7])
         // Arg-maxes as plane positions: window (0,0) holds 5,5,5,2 → the first 5, at 0; (0,1) holds 5,1,2,7 → 5;
         // (1,0) holds 5,2,0,7 → 7; (1,1) holds 2,7,7,7 → the first 7, at 5.
         #expect(forward.cache == [0, 5, 7, 5])
-        let gradients = runBackward(layer, parameters: [], input: input, dOutput: [1, 10, 100, 1000], batchSize: 1)
+        let gradients = backwardPass(layer, parameters: [], input: input, dOutput: [1, 10, 100, 1000], batchSize: 1)
         #expect(gradients.dInput == [1, 0, 0,
                                      0, 0, 1010,
                                      0, 100, 0])
@@ -166,15 +163,15 @@ struct ConvolutionTests {
         // 2×2 windows (the unrolled path): equal values; one NaN; two NaNs.
         let small = Pool2DLayer(kind: .max, inputShape: Shape([3, 2, 2]), kernel: 2)
         let input: [Float] = [3, 3, 3, 3,   1, .nan, 2, 0,   .nan, 5, .nan, 1]
-        let forward = runForward(small, parameters: [], input: input, batchSize: 1)
+        let forward = forwardPass(small, parameters: [], input: input, batchSize: 1)
         #expect(forward.output[0] == 3 && forward.output[1].isNaN && forward.output[2].isNaN)
         #expect(forward.cache == [0, 1, 2])
-        let gradients = runBackward(small, parameters: [], input: input, dOutput: [2, 4, 8], batchSize: 1)
+        let gradients = backwardPass(small, parameters: [], input: input, dOutput: [2, 4, 8], batchSize: 1)
         #expect(gradients.dInput == [2, 0, 0, 0,   0, 4, 0, 0,   0, 0, 8, 0])
         // A 3×3 window (the general path): two NaNs among larger values.
         let large = Pool2DLayer(kind: .max, inputShape: Shape([1, 3, 3]), kernel: 3)
         let values: [Float] = [1, 9, .nan, 4, 9, 2, .nan, 8, 7]
-        let largeForward = runForward(large, parameters: [], input: values, batchSize: 1)
+        let largeForward = forwardPass(large, parameters: [], input: values, batchSize: 1)
         #expect(largeForward.output[0].isNaN && largeForward.cache == [6])
     }
 
@@ -183,9 +180,9 @@ struct ConvolutionTests {
         let layer = Pool2DLayer(kind: .average, inputShape: Shape([1, 2, 4]), kernel: 2)
         let input: [Float] = [1, 2, 3, 4,
                               5, 6, 7, 9]
-        let forward = runForward(layer, parameters: [], input: input, batchSize: 1)
+        let forward = forwardPass(layer, parameters: [], input: input, batchSize: 1)
         #expect(forward.output == [3.5, 5.75])
-        let gradients = runBackward(layer, parameters: [], input: input, dOutput: [4, 8], batchSize: 1)
+        let gradients = backwardPass(layer, parameters: [], input: input, dOutput: [4, 8], batchSize: 1)
         #expect(gradients.dInput == [1, 1, 2, 2,
                                      1, 1, 2, 2])
         #expect(layer.cacheCount(batchSize: 10) == 0)
@@ -197,14 +194,14 @@ struct ConvolutionTests {
         #expect(layer.outputShape == .features(2))
         let input: [Float] = [1, 2, 3, 4, 5, 6,   -6, 0, 0, 0, 0, 0,
                               0, 0, 0, 0, 0, 12,   1, 1, 1, 1, 1, 1]
-        let forward = runForward(layer, parameters: [], input: input, batchSize: 2)
+        let forward = forwardPass(layer, parameters: [], input: input, batchSize: 2)
         #expect(forward.output == [3.5, -1, 2, 1])
-        let gradients = runBackward(layer, parameters: [], input: input, dOutput: [6, 12, -3, 0], batchSize: 2)
+        let gradients = backwardPass(layer, parameters: [], input: input, dOutput: [6, 12, -3, 0], batchSize: 2)
         #expect(gradients.dInput == [Float](repeating: 1, count: 6) + [Float](repeating: 2, count: 6)
                                     + [Float](repeating: -0.5, count: 6) + [Float](repeating: 0, count: 6))
         var generator = SeededGenerator(seed: 16)
-        checkGradients(layer, batchSize: 2, parameters: [], input: uniformFloats(24, generator: &generator),
-                       generator: &generator)
+        checkLayerGradients(layer, input: uniformFloats(24, generator: &generator), parameters: [],
+                            coefficients: uniformFloats(4, generator: &generator), batchSize: 2)
     }
 
     @Test("the network's layers have the shapes Architecture.outputShapes computes")
@@ -289,7 +286,7 @@ struct ConvolutionTests {
         let analytic = network.gradients.map(Double.init)
         for segment in network.parameterSegments {
             assertClose(Array(analytic[segment.range]), Array(numerical[segment.range]),
-                        absolute: absoluteTolerance, relative: relativeTolerance,
+                        absolute: gradientAbsoluteTolerance, relative: gradientRelativeTolerance,
                         "layer \(segment.layerIndex) \(segment.name)")
             #expect(analytic[segment.range].contains { $0 != 0 }, "layer \(segment.layerIndex) \(segment.name)")
         }
@@ -298,8 +295,8 @@ struct ConvolutionTests {
 
 // MARK: - Running a layer on arrays
 
-/// Forward pass of `layer` over arrays: the output and the cache it leaves.
-private func runForward(_ layer: some Layer, parameters: [Float], input: [Float],
+/// Forward pass of `layer` over arrays: the output and the cache it leaves (exactly cacheCount values).
+private func forwardPass(_ layer: some Layer, parameters: [Float], input: [Float],
                         batchSize: Int) -> (output: [Float], cache: [Float]) {
     var output = [Float](repeating: 0, count: batchSize * layer.outputShape.count)
     var cache = [Float](repeating: 0, count: max(1, layer.cacheCount(batchSize: batchSize)))
@@ -311,7 +308,7 @@ private func runForward(_ layer: some Layer, parameters: [Float], input: [Float]
 }
 
 /// Forward then backward of `layer` over arrays, adding into the given initial gradients (zero by default).
-private func runBackward(_ layer: some Layer, parameters: [Float], input: [Float], dOutput: [Float], batchSize: Int,
+private func backwardPass(_ layer: some Layer, parameters: [Float], input: [Float], dOutput: [Float], batchSize: Int,
                          initialDParameters: [Float]? = nil, initialDInput: [Float]? = nil,
                          skipInput: Bool = false) -> (dParameters: [Float], dInput: [Float]) {
     let context = LayerContext(mode: .training, batchSize: batchSize)
@@ -330,42 +327,6 @@ private func runBackward(_ layer: some Layer, parameters: [Float], input: [Float
                        scratch: &scratch, context: context)
     }
     return (Array(dParameters.prefix(layer.parameterCount)), dInput)
-}
-
-/// Checks `layer`'s dParameters and dInput against central differences of L = Σ c ⊙ layer(x), c random.
-private func checkGradients(_ layer: some Layer, batchSize: Int, parameters: [Float], input: [Float],
-                            generator: inout SeededGenerator,
-                            sourceLocation: SourceLocation = #_sourceLocation) {
-    let coefficients = uniformFloats(batchSize * layer.outputShape.count, generator: &generator)
-    func objective(_ parameters: [Float], _ input: [Float]) -> Double {
-        let output = runForward(layer, parameters: parameters, input: input, batchSize: batchSize).output
-        return zip(output, coefficients).reduce(0) { $0 + Double($1.0) * Double($1.1) }
-    }
-    let gradients = runBackward(layer, parameters: parameters, input: input, dOutput: coefficients,
-                                batchSize: batchSize)
-    var offset = 0
-    let numericalParameters = centralDifferences(parameters) { objective($0, input) }
-    for tensor in layer.parameterTensors {
-        let range = offset ..< offset + tensor.count
-        assertClose(gradients.dParameters[range].map(Double.init), Array(numericalParameters[range]),
-                    absolute: absoluteTolerance, relative: relativeTolerance, "d\(tensor.name)",
-                    sourceLocation: sourceLocation)
-        offset += tensor.count
-    }
-    assertClose(gradients.dInput.map(Double.init), centralDifferences(input) { objective(parameters, $0) },
-                absolute: absoluteTolerance, relative: relativeTolerance, "dInput", sourceLocation: sourceLocation)
-    #expect(gradients.dInput.contains { $0 != 0 }, sourceLocation: sourceLocation)
-}
-
-/// Numerical gradient of `f` at `point` by central differences with step ``epsilon``.
-private func centralDifferences(_ point: [Float], _ f: ([Float]) -> Double) -> [Double] {
-    point.indices.map { index in
-        var plus = point
-        plus[index] += epsilon
-        var minus = point
-        minus[index] -= epsilon
-        return (f(plus) - f(minus)) / Double(plus[index] - minus[index])
-    }
 }
 
 /// −1, −0.95, −0.9, ... (`count` values 0.05 apart) in random order: no ties or near-ties for max pooling.
