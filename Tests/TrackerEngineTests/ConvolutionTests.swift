@@ -29,7 +29,7 @@ private let convolutionCases = [
     ConvolutionCase(inputChannels: 3, height: 7, width: 7, outputChannels: 2, kernel: 5, stride: 2, padding: 2),
     ConvolutionCase(inputChannels: 3, height: 4, width: 4, outputChannels: 4, kernel: 1, stride: 1, padding: 0),
     ConvolutionCase(inputChannels: 2, height: 5, width: 5, outputChannels: 2, kernel: 1, stride: 2, padding: 0),
-    // H ≠ W, and a stride that leaves the last row and column unread.
+    // H ≠ W, and strides that leave the last input row or padded column unread.
     ConvolutionCase(inputChannels: 2, height: 6, width: 7, outputChannels: 3, kernel: 3, stride: 2, padding: 0),
     ConvolutionCase(inputChannels: 2, height: 7, width: 6, outputChannels: 2, kernel: 3, stride: 2, padding: 2),
     // A kernel larger than the image: most filter taps read only padding.
