@@ -41,14 +41,15 @@ public enum RecurrentCell: String, Sendable, Hashable, CaseIterable {
 /// Parameters, in order:
 /// - `weight` (GH, F), the input weight W_ih, gate blocks stacked along rows; initialised by the run's scheme with
 ///   fan-in F and fan-out H (each gate block maps F inputs to H units).
-/// - `recurrent_weight` (GH, H), W_hh; orthogonal per (H, H) gate block by default (``TensorInitializer/recurrent(blocks:size:)``).
+/// - `recurrent_weight` (GH, H), W_hh; orthogonal per (H, H) gate block by default
+///   (``TensorInitializer/recurrent(blocks:size:)``).
 /// - RNN: `bias` (H). LSTM: `input_gate_bias`, `forget_gate_bias`, `cell_gate_bias`, `output_gate_bias` (H each,
 ///   one contiguous 4H vector in memory); the forget-gate bias starts at 1, the others at 0 — the common practice
 ///   (Gers et al., 2000; Jozefowicz et al., 2015) that keeps c flowing early in training. GRU: `bias` (3H) = b_i·
 ///   and `recurrent_bias` (3H) = b_h·, both 0.
 ///
-/// Forward does one GEMM for the input projection of all B·T rows, then per step one GEMM h_{t−1} · W_hhᵀ and a
-/// fused element-wise loop. Backward is full back-propagation through time (no truncation): per step the gate
+/// Forward does one GEMM for the input projection of all B·T rows, then per step one GEMM h_{t−1} · W_hhᵀ and
+/// fused element-wise row kernels. Backward is full back-propagation through time (no truncation): per step the gate
 /// gradients and one GEMM for ∂L/∂h_{t−1}; after the loop one GEMM each for dW_hh, dW_ih and dInput.
 ///
 /// Cache (values per sample): RNN none (the output holds h); LSTM T·6H (activated gates i, f, g, o; c; tanh c);
@@ -150,10 +151,11 @@ public struct RecurrentLayer: Layer, Hashable {
                                              steps: steps, hidden: hidden)
             case .lstm:
                 let cells = cache + rows * width
-                RecurrentMath.lstmForwardStep(output: output, gates: gates, cells: cells, cellTanh: cells + rows * hidden,
-                                              bias: bias, step: step, batchSize: batchSize, steps: steps, hidden: hidden)
+                RecurrentMath.lstmForwardStep(output: output, gates: gates, cells: cells,
+                                              cellTanh: cells + rows * hidden, bias: bias, step: step,
+                                              batchSize: batchSize, steps: steps, hidden: hidden)
             case .gru:
-                // The recurrent projection W_h· h_{t−1} (B, 3H) in scratch, kept apart because r multiplies its n block.
+                // W_hh h_{t−1} (B, 3H) goes to scratch, not onto the gates: r multiplies its n block.
                 if step > 0 {
                     BLAS.gemm(c: scratch, a: output + (step - 1) * hidden, transposeA: false,
                               b: recurrentWeight, transposeB: true, m: batchSize, n: width, k: hidden,
@@ -323,7 +325,8 @@ enum RecurrentMath {
         }
     }
 
-    /// GRU step t: see ``gruBackwardRow(dRecurrentGates:dInputGates:dPrevious:dh:previous:gates:candidateRecurrent:hidden:)``.
+    /// GRU step t: see
+    /// ``gruBackwardRow(dRecurrentGates:dInputGates:dPrevious:dh:previous:gates:candidateRecurrent:hidden:)``.
     static func gruBackwardStep(dRecurrentGates: UnsafeMutablePointer<Float>, dInputGates: UnsafeMutablePointer<Float>,
                                 dOutput: UnsafeMutablePointer<Float>, output: UnsafePointer<Float>,
                                 gates: UnsafePointer<Float>, candidateRecurrent: UnsafePointer<Float>,
