@@ -1,6 +1,5 @@
 // Recurrent layers: forward against a naive Double reference and hand-computed steps, BPTT against central
 // differences, the fast σ/tanh, and the initialisation of the recurrent tensors.
-import Foundation
 import Testing
 @testable import TrackerEngine
 import TrackerTestSupport
