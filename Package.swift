@@ -11,6 +11,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+        // Counts heap allocations (LD_PRELOAD interposer), for the test that the training step allocates nothing.
+        .package(url: "https://github.com/ordo-one/malloc-interposer", exact: "1.6.1"),
     ],
     targets: [
         // System libraries from Debian (scripts/setup installs them).
@@ -29,7 +31,7 @@ let package = Package(
         // Datasets bundled with tracker (UCI digits), decoded from the embedded gzip files.
         .target(name: "TrackerDatasets", dependencies: ["TrackerEngine", "CZlib"],
                 plugins: ["EmbedFiles"]),
-        // Correlation statistics (later: phase detection, comparison): pure functions over arrays.
+        // Correlation statistics and phase detection (later: comparison): pure functions over arrays.
         .target(name: "TrackerAnalysis", dependencies: ["TrackerNumerics"]),
         // The SQLite store: the only module that speaks SQL. Knows nothing about layers.
         .target(name: "TrackerStore",
@@ -39,7 +41,7 @@ let package = Package(
                 plugins: ["EmbedFiles"]),
         // Wires engine, analysis and store together: one experiment, from configuration to stored run.
         .target(name: "TrackerExperiments",
-                dependencies: ["TrackerEngine", "TrackerDatasets", "TrackerAnalysis", "TrackerStore"]),
+                dependencies: ["TrackerEngine", "TrackerNumerics", "TrackerDatasets", "TrackerAnalysis", "TrackerStore"]),
         // The command-line tool: thin commands, one file each.
         .executableTarget(name: "tracker",
                           dependencies: ["TrackerExperiments", "TrackerStore", "TrackerEngine",
@@ -48,6 +50,12 @@ let package = Package(
         .executableTarget(name: "tracker-bench",
                           dependencies: ["TrackerExperiments", "TrackerStore", "TrackerEngine", "TrackerAnalysis"],
                           path: "Sources/TrackerBench"),
+
+        // Counts the allocations of training steps under the malloc interposer; run by the allocation test.
+        .executableTarget(name: "tracker-allocation-probe",
+                          dependencies: ["TrackerEngine", "TrackerNumerics",
+                                         .product(name: "MallocInterposerSwift", package: "malloc-interposer")],
+                          path: "Sources/TrackerAllocationProbe"),
 
         .testTarget(name: "TrackerEngineTests", dependencies: ["TrackerEngine", "TrackerNumerics", "TrackerTestSupport"]),
         .testTarget(name: "TrackerDatasetsTests", dependencies: ["TrackerDatasets"]),

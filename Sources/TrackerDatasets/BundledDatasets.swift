@@ -9,6 +9,10 @@ public struct BundledDataset: Sendable {
     /// Where the data comes from, with attribution (also in `Datasets/<name>/README.md`).
     public let source: String
     let path: String
+    /// The shape of one sample, e.g. 1×8×8 for digits, 1×28×28 for MNIST.
+    public let sampleShape: Shape
+    /// Held-out samples when a run does not say (the probe set is taken from them).
+    public let defaultTestSamples: Int
     let decode: @Sendable ([UInt8], String) throws -> Dataset
 
     /// The 1797 8×8 handwritten digits of the UCI ML repository (test set of "Optical Recognition of
@@ -20,6 +24,8 @@ public struct BundledDataset: Sendable {
         source: "UCI ML Optical Recognition of Handwritten Digits (Alpaydin & Kaynak, 1998), test set of 1797 8x8 "
             + "images, as shipped in scikit-learn (sklearn/datasets/data/digits.csv.gz); CC BY 4.0",
         path: "Datasets/digits/digits.csv.gz",
+        sampleShape: Shape([1, 8, 8]),
+        defaultTestSamples: 360,
         decode: { bytes, name in
             try CSVClassification.parse(Gzip.inflate(bytes), name: name, featureCount: 64, classCount: 10, scale: 1.0 / 16)
         })
@@ -34,7 +40,9 @@ public struct BundledDataset: Sendable {
         guard let base64 = EmbeddedFiles.base64ByPath[path], let bytes = Data(base64Encoded: base64) else {
             preconditionFailure("\(path) is not embedded in this binary")  // a build defect
         }
-        return try decode([UInt8](bytes), name)
+        let flat = try decode([UInt8](bytes), name)
+        return try Dataset(name: name, sampleShape: sampleShape, classCount: flat.classCount, features: flat.features,
+                           labels: flat.labels)
     }
 }
 

@@ -6,20 +6,37 @@ import TrackerEngine
 /// (the learning rate as the decimal the user typed, not its Float rounding).
 public struct ExperimentConfiguration: Sendable, Equatable {
     public var dataset = "digits"
-    /// Hidden layers: comma-separated `UNITS[:ACTIVATION]` (see `Architecture.parse`).
+    /// The layers: the layer grammar (`conv16k5p2-relu-maxpool2-flatten-dense128-relu`, `lstm128`) or the comma
+    /// form `UNITS[:ACTIVATION]` (see `Architecture.parse`).
     public var architecture = "128,64"
+    /// Names of the layers to snapshot; nil = every hidden dense, conv and recurrent layer.
+    public var probes: [String]?
+    /// Activation of comma-form layers that do not name one.
     public var activation: Activation = .relu
     public var initialization: Initialization = .he
+    public var recurrentInitialization: RecurrentInitialization = .orthogonal
+    public var initializationScale = 1.0
+    public var optimizer: OptimizerKind = .sgd
     public var learningRate = 0.05
     public var momentum = 0.9
+    public var nesterov = false
+    public var beta1 = 0.9
+    public var beta2 = 0.999
+    public var weightDecay = 0.0
+    public var schedule: LearningRateSchedule = .constant
+    public var warmupSteps = 0
+    public var gradientClipNorm: Double?
     public var batchSize = 32
     public var epochs = 20
     public var seed: UInt64 = 0
+    /// OpenBLAS threads; results are bit-identical for a fixed count. Default: every core.
+    public var blasThreads = ProcessInfo.processInfo.activeProcessorCount
     /// Regular snapshot interval after the log-spaced early phase.
     public var snapshotEvery = 50
     public var snapshotsPerDecade = 8
-    /// Held-out samples; the probe set is the first `probeSamples` of them.
-    public var testSamples = 360
+    /// Held-out samples; nil = the data set's default (360 for digits, 1000 for mnist-5k). The probe set is the
+    /// first `probeSamples` of them.
+    public var testSamples: Int?
     public var probeSamples = 256
     public var name: String?
     public var tags: [String] = []
@@ -27,10 +44,16 @@ public struct ExperimentConfiguration: Sendable, Equatable {
     public var commandLine = ""
 
     public init() {}
-
 }
 
-/// A configuration that cannot run, said in one line.
+/// A configuration that cannot run, said in one line; `setting` names the setting at fault by its hyperparameter
+/// key (e.g. "learning_rate", "architecture", "dataset") so a front end can name its own flag.
 public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
     public let description: String
+    public let setting: String?
+
+    public init(_ description: String, setting: String? = nil) {
+        self.description = description
+        self.setting = setting
+    }
 }

@@ -1,8 +1,9 @@
-// One experiment end to end: load data, train, snapshot hidden-layer correlations, and store everything.
+// One experiment end to end: load data, train, snapshot probe-point correlations, and store everything.
 import Foundation
 import TrackerAnalysis
 import TrackerDatasets
 import TrackerEngine
+import TrackerNumerics
 import TrackerStore
 
 /// Where a run stands, reported to the caller while it trains (for a live progress line).
@@ -12,7 +13,7 @@ public struct ExperimentProgress: Sendable {
     public let epoch: Int
     public let loss: Double
     public let accuracy: Double
-    /// The latest mean |r| of each hidden layer (nil before the first snapshot or when undefined).
+    /// The latest mean |r| of each snapshot series (nil before the first snapshot or when undefined).
     public let meanAbsR: [(layer: String, value: Double?)]
     public let elapsed: Double
 }
@@ -27,7 +28,7 @@ public struct ExperimentOutcome: Sendable {
     public let snapshotSteps: Int
     public let finalTest: Evaluation?
     public let finalTrain: Evaluation?
-    /// The last mean |r| per hidden layer and the step at which it peaked.
+    /// Per snapshot series ("dense1", "lstm1[time_pooled]"): the last mean |r| and the step at which it peaked.
     public let layers: [(name: String, peakStep: Int, peakMeanAbsR: Double?, finalMeanAbsR: Double?)]
     public let wallTime: Double
 }
@@ -55,34 +56,67 @@ public final class ExperimentRunner {
 
     /// Validates the configuration, loads and splits the data and builds the network.
     ///
-    /// - Throws: ``ConfigurationError`` (or the engine's one-line errors) for settings that cannot run.
+    /// - Throws: ``ConfigurationError`` naming the setting at fault (by its hyperparameter key).
     public init(_ configuration: ExperimentConfiguration) throws {
         self.configuration = configuration
         guard let bundled = BundledDataset.named(configuration.dataset) else {
             let names = BundledDataset.all.map(\.name).joined(separator: ", ")
-            throw ConfigurationError(description: "unknown dataset '\(configuration.dataset)' (available: \(names))")
+            throw ConfigurationError("unknown data set '\(configuration.dataset)' (bundled: \(names))",
+                                     setting: "dataset")
         }
         let data = try bundled.load()
-        guard configuration.testSamples >= 1, configuration.testSamples < data.count else {
-            throw ConfigurationError(description: "--test-samples must be between 1 and \(data.count - 1)")
+        let testSamples = configuration.testSamples ?? bundled.defaultTestSamples
+        guard testSamples >= 1, testSamples < data.count else {
+            throw ConfigurationError("test samples must be between 1 and \(data.count - 1) for '\(bundled.name)', "
+                                     + "got \(testSamples)", setting: "test_samples")
         }
-        guard configuration.probeSamples >= 2, configuration.probeSamples <= configuration.testSamples else {
-            throw ConfigurationError(
-                description: "--probe-samples must be between 2 and the test samples (\(configuration.testSamples))")
+        guard configuration.probeSamples >= 2, configuration.probeSamples <= testSamples else {
+            throw ConfigurationError("probe samples must be between 2 and the test samples (\(testSamples)), got "
+                                     + "\(configuration.probeSamples)", setting: "probe_samples")
         }
         guard configuration.snapshotEvery >= 1 else {
-            throw ConfigurationError(description: "--snapshot-every must be at least 1")
+            throw ConfigurationError("snapshot interval must be at least 1 step, got \(configuration.snapshotEvery)",
+                                     setting: "snapshot_every")
         }
-        architecture = try Architecture.parse(configuration.architecture, inputSize: data.featureCount,
-                                              outputSize: data.classCount,
-                                              defaultActivation: configuration.activation)
-        split = data.split(testCount: configuration.testSamples, probeCount: configuration.probeSamples,
-                           seed: configuration.seed)
+        guard (1...256).contains(configuration.blasThreads) else {
+            throw ConfigurationError("BLAS threads must be between 1 and 256, got \(configuration.blasThreads)",
+                                     setting: "blas_threads")
+        }
+        var parsed: Architecture
+        do {
+            parsed = try Architecture.parse(configuration.architecture, inputShape: data.sampleShape,
+                                            outputSize: data.classCount, defaultActivation: configuration.activation)
+        } catch {
+            throw ConfigurationError(error.description, setting: "architecture")
+        }
+        parsed.probes = configuration.probes
+        do {
+            try parsed.validate()
+        } catch {
+            throw ConfigurationError(error.description, setting: "probes")
+        }
+        architecture = parsed
+        if let problem = Trainer.shapeProblem(of: data, for: architecture) {
+            throw ConfigurationError(problem, setting: "architecture")
+        }
+        split = data.split(testCount: testSamples, probeCount: configuration.probeSamples, seed: configuration.seed)
         let options = TrainingOptions(
-            learningRate: Float(configuration.learningRate), momentum: Float(configuration.momentum),
-            batchSize: configuration.batchSize, epochs: configuration.epochs, seed: configuration.seed,
-            initialization: configuration.initialization)
-        trainer = try Trainer(architecture: architecture, options: options, training: split.train)
+            learningRate: Float(configuration.learningRate),
+            optimizer: OptimizerSettings(kind: configuration.optimizer, momentum: Float(configuration.momentum),
+                                         nesterov: configuration.nesterov, beta1: Float(configuration.beta1),
+                                         beta2: Float(configuration.beta2),
+                                         weightDecay: Float(configuration.weightDecay)),
+            schedule: configuration.schedule, warmupSteps: configuration.warmupSteps,
+            gradientClipNorm: configuration.gradientClipNorm, batchSize: configuration.batchSize,
+            epochs: configuration.epochs, seed: configuration.seed,
+            initialization: InitializationOptions(scheme: configuration.initialization,
+                                                  recurrent: configuration.recurrentInitialization,
+                                                  scale: configuration.initializationScale))
+        do {
+            trainer = try Trainer(architecture: architecture, options: options, training: split.train)
+        } catch {
+            throw ConfigurationError(error.description, setting: error.setting)
+        }
         schedule = SnapshotSchedule(every: configuration.snapshotEvery, pointsPerDecade: configuration.snapshotsPerDecade,
                                     totalSteps: trainer.totalSteps)
         datasetDescription = DatasetDescription(
@@ -90,7 +124,7 @@ public final class ExperimentRunner {
             classCount: data.classCount, contentHash: Self.contentHash(of: data))
     }
 
-    /// Trains, snapshots and records the run.
+    /// Trains, snapshots and records the run, with OpenBLAS on `configuration.blasThreads` threads.
     ///
     /// - Parameters:
     ///   - database: Where the run goes.
@@ -102,12 +136,21 @@ public final class ExperimentRunner {
                     progress: (ExperimentProgress) -> Void = { _ in }) throws -> ExperimentOutcome {
         precondition(!hasRun, "an ExperimentRunner trains one run; make a new runner for the next")
         hasRun = true
+        BLAS.setThreadCount(configuration.blasThreads)
         let recorder = try database.beginRun(runDescription())
         do {
             return try train(recorder: recorder, shouldStop: shouldStop, progress: progress)
         } catch {
             try? recorder.finish(.failed, errorMessage: "\(error)")
             throw error
+        }
+    }
+
+    /// The snapshot series of this run, in the order ``Trainer/probeActivations(_:)`` returns them: the probe point's
+    /// name, with the reduction in brackets when a point has several ("lstm1[time_pooled]", "lstm1[last_step]").
+    public var seriesNames: [String] {
+        trainer.network.probePoints.flatMap { point in
+            point.reductions.map { point.reductions.count == 1 ? point.name : "\(point.name)[\($0.rawValue)]" }
         }
     }
 
@@ -119,35 +162,34 @@ public final class ExperimentRunner {
             let duration = clock.now - start
             return Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
         }
-        // Hidden layers are layers 0..<hiddenCount, so a hidden layer's index is also its position here.
-        let hiddenNames = architecture.hiddenLayers.indices.map(architecture.layerName(at:))
+        let series = seriesNames
         let scheduled = Set(schedule.steps())
         let workspace = CorrelationWorkspace()
-        var latest: [Double?] = Array(repeating: nil, count: hiddenNames.count)
-        var peaks: [(step: Int, value: Double?)] = Array(repeating: (0, nil), count: hiddenNames.count)
+        var latest: [Double?] = Array(repeating: nil, count: series.count)
+        var peaks: [(step: Int, value: Double?)] = Array(repeating: (0, nil), count: series.count)
         var snapshotSteps = 0
         var lastFlush = 0.0
         var lastProgress = -1.0
 
         func snapshot(at step: Int) {
-            for activations in trainer.hiddenActivations(split.probe) {
+            for (index, activations) in trainer.probeActivations(split.probe).enumerated() {
                 let summary = activations.values.withUnsafeBufferPointer {
                     workspace.summarize($0, samples: activations.samples, units: activations.units)
                 }
-                let layer = activations.layerIndex
                 recorder.record(snapshot: SnapshotRow(
-                    step: step, layerIndex: layer, probeSamples: summary.samples, units: summary.units,
-                    deadUnits: summary.deadUnits, nonFiniteUnits: summary.nonFiniteUnits, pairCount: summary.pairCount,
+                    step: step, layerIndex: activations.layerIndex, reduction: activations.reduction.rawValue,
+                    probeSamples: summary.samples, units: summary.units, deadUnits: summary.deadUnits,
+                    nonFiniteUnits: summary.nonFiniteUnits, pairCount: summary.pairCount,
                     meanAbsR: summary.meanAbsR, meanR: summary.meanR))
-                latest[layer] = summary.meanAbsR
-                if let value = summary.meanAbsR, value > (peaks[layer].value ?? -1) { peaks[layer] = (step, value) }
+                latest[index] = summary.meanAbsR
+                if let value = summary.meanAbsR, value > (peaks[index].value ?? -1) { peaks[index] = (step, value) }
             }
             snapshotSteps += 1
         }
         func report(_ result: StepResult, elapsed: Double) {
             progress(ExperimentProgress(
                 step: result.step, totalSteps: trainer.totalSteps, epoch: result.epoch, loss: Double(result.loss),
-                accuracy: Double(result.accuracy), meanAbsR: Array(zip(hiddenNames, latest)), elapsed: elapsed))
+                accuracy: Double(result.accuracy), meanAbsR: Array(zip(series, latest)), elapsed: elapsed))
         }
         func evaluate(at step: Int, splits: [(String, Dataset)]) -> [String: Evaluation] {
             var results: [String: Evaluation] = [:]
@@ -173,7 +215,8 @@ public final class ExperimentRunner {
             let now = elapsed()
             recorder.record(step: StepMetricsRow(
                 step: result.step, epoch: result.epoch, trainLoss: Double(result.loss),
-                trainAccuracy: Double(result.accuracy), learningRate: Double(result.learningRate), wallTime: now))
+                trainAccuracy: Double(result.accuracy), learningRate: Double(result.learningRate), wallTime: now,
+                gradientNorm: result.gradientNorm))
             if scheduled.contains(result.step) { snapshot(at: result.step) }
             let endOfEpoch = result.step % trainer.stepsPerEpoch == 0 && result.step < trainer.totalSteps
             if endOfEpoch { _ = evaluate(at: result.step, splits: [("test", split.test)]) }
@@ -196,7 +239,7 @@ public final class ExperimentRunner {
         return ExperimentOutcome(
             runID: recorder.runID, uuid: runUUID, status: status, steps: finalStep, totalSteps: trainer.totalSteps,
             snapshotSteps: snapshotSteps, finalTest: finals["test"], finalTrain: finals["train"],
-            layers: hiddenNames.indices.map { (hiddenNames[$0], peaks[$0].step, peaks[$0].value, latest[$0]) },
+            layers: series.indices.map { (series[$0], peaks[$0].step, peaks[$0].value, latest[$0]) },
             wallTime: elapsed())
     }
 
@@ -205,25 +248,15 @@ public final class ExperimentRunner {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let spec = String(decoding: try encoder.encode(architecture), as: UTF8.self)
+        let shapes = try architecture.outputShapes()
+        let names = architecture.layerNames
+        let probed = Set(architecture.probedLayerIndices)
         let layers = architecture.layers.enumerated().map { index, layer in
-            LayerDescription(index: index, name: architecture.layerName(at: index), kind: layer.kind.rawValue,
-                             units: layer.units, activation: layer.activation?.rawValue,
-                             isHidden: index < architecture.layers.count - 1)
+            LayerDescription(index: index, name: names[index], kind: layer.kind.rawValue,
+                             units: architecture.units(ofLayer: index, outputShape: shapes[index]),
+                             activation: layer.activation?.rawValue,
+                             isHidden: index < architecture.layers.count - 1, isProbed: probed.contains(index))
         }
-        let hyperparameters: [String: HyperparameterValue] = [
-            "learning_rate": .real(configuration.learningRate),
-            "momentum": .real(configuration.momentum),
-            "batch_size": .integer(Int64(configuration.batchSize)),
-            "epochs": .integer(Int64(configuration.epochs)),
-            "optimizer": .text("sgd"),
-            "loss": .text("softmax_cross_entropy"),
-            "initialization": .text(configuration.initialization.rawValue),
-            "activation": .text(hiddenActivation),
-            "snapshot_every": .integer(Int64(configuration.snapshotEvery)),
-            "snapshots_per_decade": .integer(Int64(configuration.snapshotsPerDecade)),
-            "test_samples": .integer(Int64(configuration.testSamples)),
-            "probe_samples": .integer(Int64(split.probe.count)),
-        ]
         return RunDescription(
             uuid: runUUID, name: configuration.name, seed: Int64(bitPattern: configuration.seed),
             host: ProcessInfo.processInfo.hostName, commandLine: configuration.commandLine,
@@ -232,13 +265,58 @@ public final class ExperimentRunner {
                 outputSize: architecture.outputSize, parameterCount: architecture.parameterCount, layers: layers),
             hyperparameters: hyperparameters, dataset: datasetDescription, trainSamples: split.train.count,
             testSamples: split.test.count, probeSamples: split.probe.count, totalSteps: trainer.totalSteps,
-            snapshotScheduleJSON: schedule.json, tags: configuration.tags)
+            snapshotScheduleJSON: schedule.json, tags: configuration.tags, blasThreads: configuration.blasThreads)
     }
 
-    /// The hidden layers' activation when they share one, `mixed` when they differ, `none` without hidden layers
-    /// (the per-layer activations are in the architecture).
+    /// The run's hyperparameters as stored: every setting that shapes training, with the optimiser's and the
+    /// schedule's own settings only for the optimiser and schedule in use.
+    var hyperparameters: [String: HyperparameterValue] {
+        var values: [String: HyperparameterValue] = [
+            "learning_rate": .real(configuration.learningRate),
+            "optimizer": .text(configuration.optimizer.rawValue),
+            "weight_decay": .real(configuration.weightDecay),
+            "lr_schedule": .text(configuration.schedule.name),
+            "warmup_steps": .integer(Int64(configuration.warmupSteps)),
+            "batch_size": .integer(Int64(configuration.batchSize)),
+            "epochs": .integer(Int64(configuration.epochs)),
+            "loss": .text("softmax_cross_entropy"),
+            "initialization": .text(configuration.initialization.rawValue),
+            "init_scale": .real(configuration.initializationScale),
+            "activation": .text(hiddenActivation),
+            "snapshot_every": .integer(Int64(configuration.snapshotEvery)),
+            "snapshots_per_decade": .integer(Int64(configuration.snapshotsPerDecade)),
+            "test_samples": .integer(Int64(split.test.count)),
+            "probe_samples": .integer(Int64(split.probe.count)),
+        ]
+        switch configuration.optimizer {
+        case .sgd:
+            values["momentum"] = .real(configuration.momentum)
+            values["nesterov"] = .integer(configuration.nesterov ? 1 : 0)
+        case .adam, .adamw:
+            values["beta1"] = .real(configuration.beta1)
+            values["beta2"] = .real(configuration.beta2)
+        }
+        switch configuration.schedule {
+        case .constant: break
+        case .step(let every, let factor):
+            values["lr_step_every"] = .integer(Int64(every))
+            values["lr_step_factor"] = .real(factor)
+        case .cosine(let minimumFactor):
+            values["lr_minimum_factor"] = .real(minimumFactor)
+        }
+        if let clip = configuration.gradientClipNorm { values["gradient_clip_norm"] = .real(clip) }
+        if architecture.layers.contains(where: { $0.kind.isRecurrent }) {
+            values["recurrent_initialization"] = .text(configuration.recurrentInitialization.rawValue)
+        }
+        return values
+    }
+
+    /// The hidden layers' activation when they share one, `mixed` when they differ, `none` without any (recurrent
+    /// layers count as tanh; the per-layer activations are in the architecture).
     var hiddenActivation: String {
-        let names = Set(architecture.hiddenLayers.compactMap { $0.activation?.rawValue })
+        let names = Set(architecture.layers.dropLast().compactMap {
+            $0.kind.isRecurrent ? "tanh" : $0.activation?.rawValue
+        })
         return names.count == 1 ? names.first! : names.isEmpty ? "none" : "mixed"
     }
 

@@ -107,13 +107,25 @@ import Testing
         }
         try expectFailure(["runs"], "no database at tracker.sqlite")
         #expect(!FileManager.default.fileExists(atPath: workspace.path("tracker.sqlite")))
-        try expectFailure(["run", "--lr", "0"], "--lr must be a positive number", status: 64)
-        try expectFailure(["run", "--momentum", "1"], "--momentum must be in [0, 1)", status: 64)
+        try expectFailure(["run", "--lr", "0"], "--lr: learning rate must be positive and finite, got 0.0", status: 64)
+        try expectFailure(["run", "--momentum", "1"], "--momentum: momentum must be in [0, 1), got 1.0", status: 64)
         try expectFailure(["run", "--epochs", "zero"], "--epochs", status: 64)
         try expectFailure(["run", "--activation", "swish"], "swish", status: 64)
-        try expectFailure(["run", "--arch", "12x"], "--arch", status: 1)
-        try expectFailure(["run", "--dataset", "mnist"], "unknown dataset 'mnist'", status: 1)
-        try expectFailure(["run", "--probe-samples", "1"], "--probe-samples", status: 1)
+        try expectFailure(["run", "--arch", "12x"], "--arch: architecture '12x': token 1 '12x' (column 1) is not a layer",
+                          status: 64)
+        try expectFailure(["run", "--arch", "conv8k3-relu-maxpol2"],
+                          "--arch: architecture 'conv8k3-relu-maxpol2': token 3 'maxpol2' (column 14) is not a layer",
+                          status: 64)
+        try expectFailure(["run", "--arch", "conv8k9-dense16"],
+                          "--arch: architecture 1x8x8-conv8k9-16-10: conv1 (conv8k9) has a 9×9 window larger than its 1×8×8 input",
+                          status: 64)
+        try expectFailure(["run", "--data", "mnist"], "--data: unknown data set 'mnist'", status: 64)
+        try expectFailure(["run", "--probe-samples", "1"], "--probe-samples: probe samples must be between 2", status: 64)
+        try expectFailure(["run", "--optimizer", "adam", "--nesterov"], "--nesterov: nesterov needs the SGD optimizer",
+                          status: 64)
+        try expectFailure(["run", "--threads", "0"], "--threads: BLAS threads must be between 1 and 256", status: 64)
+        try expectFailure(["run", "--probe", "dense7"], "--probe: architecture 64-128relu-64relu-10: no hidden layer named 'dense7'",
+                          status: 64)
         try expectFailure(["frobnicate"], "frobnicate", status: 64)
         #expect(!FileManager.default.fileExists(atPath: workspace.path("tracker.sqlite")),
                 "failed validation creates no database")

@@ -13,9 +13,11 @@ import Testing
         let runs = try workspace.tracker("sql", "SELECT name, status FROM runs ORDER BY name", "--db", "shared.sqlite",
                                          "--format", "csv")
         #expect(runs.standardOutput == "name,status\na,finished\nb,finished\n")
-        let migrations = try workspace.tracker("sql", "SELECT count(*) AS n FROM schema_migrations", "--db",
-                                               "shared.sqlite", "--format", "csv")
-        #expect(migrations.standardOutput == "n\n1\n")
+        // Each migration applied exactly once, versions 1...N without gaps.
+        let migrations = try workspace.tracker(
+            "sql", "SELECT count(*) = count(DISTINCT version) AND count(*) = max(version) AND count(*) >= 3 AS once "
+                + "FROM schema_migrations", "--db", "shared.sqlite", "--format", "csv")
+        #expect(migrations.standardOutput == "once\n1\n")
     }
 
     @Test func interruptMarksTheRunInterruptedAndKeepsItsData() throws {

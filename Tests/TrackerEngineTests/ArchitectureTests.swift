@@ -43,21 +43,23 @@ struct ArchitectureTests {
             .layers.map(\.units) == [1, 65536, 2])
     }
 
-    @Test("bad layers give one clear line")
+    @Test("bad comma-form layers give one clear line")
     func exactMessages() {
-        let expected = "expected UNITS[:ACTIVATION] with ACTIVATION one of relu, tanh, sigmoid"
-        #expect(parseError("128,abc") == "invalid layer 'abc' in --arch '128,abc': \(expected)")
-        #expect(parseError("128:gelu") == "invalid layer '128:gelu' in --arch '128:gelu': unknown activation 'gelu', expected one of relu, tanh, sigmoid")
-        #expect(parseError("0") == "invalid layer '0' in --arch '0': UNITS must be between 1 and 65536")
-        #expect(parseError("65537") == "invalid layer '65537' in --arch '65537': UNITS must be between 1 and 65536")
-        #expect(parseError("128,,64") == "empty layer at position 2 in --arch '128,,64': \(expected)")
+        let expected = "expected UNITS[:ACTIVATION] with ACTIVATION one of relu, leakyrelu, tanh, sigmoid, gelu"
+        #expect(parseError("128,abc") == "architecture '128,abc': invalid layer 'abc': \(expected)")
+        #expect(parseError("128:swish") == "architecture '128:swish': invalid layer '128:swish': unknown activation 'swish', expected one of relu, leakyrelu, tanh, sigmoid, gelu")
+        #expect(parseError("0") == "architecture '0': invalid layer '0': UNITS must be between 1 and 65536")
+        #expect(parseError("65537") == "architecture '65537': invalid layer '65537': UNITS must be between 1 and 65536")
+        #expect(parseError("128,,64") == "architecture '128,,64': empty layer at position 2: \(expected)")
     }
 
     @Test("malformed tokens are rejected",
-          arguments: ["128,", ",128", "-5", "+5", "1.5", "128:", ":relu", "128:relu:tanh", "12 8", "99999999999999999999999"])
+          arguments: ["128,", ",128", "-5", "+5", "1.5", "128:", ":relu", "128:relu:tanh", "12 8", "99999999999999999999999",
+                      "dense", "dense0", "conv16", "conv16k5q2", "conv16k5k3", "maxpool2p1", "lstm", "dense128--relu",
+                      "relu-", "convk5"])
     func malformed(spec: String) {
         let message = parseError(spec)
-        #expect(message?.contains("in --arch '\(spec)'") == true, "\(message ?? "no error")")
+        #expect(message?.contains("architecture '\(spec)'") == true, "\(message ?? "no error")")
     }
 
     @Test("input and output sizes are checked")
@@ -71,9 +73,17 @@ struct ArchitectureTests {
         try Architecture(inputSize: 3, layers: [LayerSpec(units: 2, activation: nil)]).validate()
         let cases: [(Architecture, String)] = [
             (Architecture(inputSize: 3, layers: []), "at least an output layer"),
-            (Architecture(inputSize: 0, layers: [LayerSpec(units: 2, activation: nil)]), "input size must be at least 1"),
             (Architecture(inputSize: 3, layers: [LayerSpec(units: 0, activation: .relu), LayerSpec(units: 2, activation: nil)]),
-             "layer 1 has 0 units"),
+             "dense1 (0relu) has 0 units"),
+            (Architecture(inputSize: 3, layers: [.conv2d(channels: 4, kernel: 3), .dense(2)]),
+             "conv1 (conv4k3) needs a C×H×W input, got 3"),
+            (Architecture(inputShape: Shape([1, 4, 4]), layers: [.conv2d(channels: 4, kernel: 5), .dense(2)]),
+             "has a 5×5 window larger than its 1×4×4 input"),
+            (Architecture(inputSize: 3, layers: [.recurrent(.lstm, units: 4), .dense(2)]),
+             "lstm1 (lstm4) needs a T×F sequence input, got 3"),
+            (Architecture(inputSize: 3, layers: [.dense(4), .activation(.relu)]), "the output layer must be dense"),
+            (Architecture(inputShape: Shape([3]), layers: [.dense(4), .dense(2)], probes: ["dense9"]),
+             "no hidden layer named 'dense9' to probe (layers: dense1)"),
             (Architecture(inputSize: 3, layers: [LayerSpec(units: 2, activation: .relu)]), "output layer must be linear"),
         ]
         for (architecture, fragment) in cases {

@@ -1,6 +1,7 @@
 // OpenBLAS wrapper against the naive reference gemm, for every transpose combination.
 import Testing
 import TrackerEngine
+import TrackerNumerics
 import TrackerTestSupport
 
 @Suite("BLAS")

@@ -49,8 +49,31 @@ func naiveActivation(_ activation: Activation?, _ z: Double) -> Double {
     switch activation {
     case nil: z
     case .relu: max(0, z)
+    case .leakyrelu: z > 0 ? z : 0.01 * z
     case .tanh: hyperbolicTangent(z)
     case .sigmoid: 1 / (1 + exponential(-z))
+    case .gelu: 0.5 * z * (1 + errorFunction(z / 2.0.squareRoot()))
+    }
+}
+
+/// One dense layer's parameters, copied out of a trainer.
+struct LayerParameters {
+    let inputSize: Int
+    let outputSize: Int
+    /// (outputSize, inputSize) row-major.
+    let weight: [Float]
+    let bias: [Float]
+}
+
+extension Trainer {
+    /// The weight and bias of architecture layer `index`, which must be dense.
+    func parameters(ofLayer index: Int) -> LayerParameters {
+        let networkIndex = network.architectureLayerIndex.firstIndex(of: index)!
+        let layer = network.layers[networkIndex] as! DenseLayer
+        let all = parameters(ofNetworkLayer: networkIndex)
+        let weightCount = layer.outputSize * layer.inputSize
+        return LayerParameters(inputSize: layer.inputSize, outputSize: layer.outputSize,
+                               weight: Array(all[..<weightCount]), bias: Array(all[weightCount...]))
     }
 }
 

@@ -3,7 +3,7 @@ import Testing
 import TrackerEngine
 import TrackerTestSupport
 
-@Suite("Activations, loss, initialisation, SGD")
+@Suite("Activations and loss")
 struct LossAndOptimizerTests {
     @Test("activations compute their functions and stay finite at extremes")
     func activations() {
@@ -47,47 +47,5 @@ struct LossAndOptimizerTests {
                                2.0, 2.0, 1.0,    // tie → 0
                                -1, -3, -2]       // → 0
         #expect(SoftmaxCrossEntropy.correctCount(logits: logits, labels: [1, 0, 2], batchSize: 3, classCount: 3) == 2)
-    }
-
-    @Test("momentum SGD matches a hand-computed two-step example")
-    func momentum() {
-        // lr 0.1, μ 0.9, w₀ = (1, −2).
-        // Step 1, g = (0.5, 1):   v = (0.5, 1);                       w = (0.95, −2.1)
-        // Step 2, g = (−1, 0.5):  v = 0.9·(0.5, 1) + g = (−0.55, 1.4); w = (0.95 + 0.055, −2.1 − 0.14) = (1.005, −2.24)
-        var parameters: [Float] = [1, -2]
-        var velocity: [Float] = [0, 0]
-        SGD.update(parameters: &parameters, velocity: &velocity, gradients: [0.5, 1], count: 2,
-                   learningRate: 0.1, momentum: 0.9)
-        assertClose(parameters.map(Double.init), [0.95, -2.1], absolute: 1e-6, relative: 0)
-        SGD.update(parameters: &parameters, velocity: &velocity, gradients: [-1, 0.5], count: 2,
-                   learningRate: 0.1, momentum: 0.9)
-        assertClose(velocity.map(Double.init), [-0.55, 1.4], absolute: 1e-6, relative: 0)
-        assertClose(parameters.map(Double.init), [1.005, -2.24], absolute: 1e-6, relative: 0)
-    }
-
-    @Test("He and Glorot draw weights with the right spread; biases start at zero")
-    func initialization() {
-        let layer = DenseLayer(inputSize: 400, outputSize: 100, activation: .relu)
-        let weightCount = 400 * 100
-        for initialization in Initialization.allCases {
-            var generator = SeededGenerator(seed: 4)
-            var parameters = [Float](repeating: 1, count: layer.parameterCount)
-            parameters.withUnsafeMutableBufferPointer {
-                layer.initialize(parameters: $0, initialization: initialization, generator: &generator)
-            }
-            let weights = parameters[..<weightCount].map(Double.init)
-            let mean = weights.reduce(0, +) / Double(weightCount)
-            let variance = weights.reduce(0) { $0 + $1 * $1 } / Double(weightCount)
-            // He: var 2/400; Glorot: a = √(6/500), var a²/3. The variance estimate over 40 000 draws has a relative
-            // standard error ≤ √(2/40000) ≈ 0.7%, so 4% is a safe bound; the mean's σ is ≤ 3.5e-4.
-            let expectedVariance = initialization == .he ? 2.0 / 400 : (6.0 / 500) / 3
-            assertClose(variance, expectedVariance, absolute: 0, relative: 0.04, "\(initialization)")
-            assertClose(mean, 0, absolute: 1.5e-3, relative: 0, "\(initialization)")
-            #expect(parameters[weightCount...].allSatisfy { $0 == 0 })
-            if initialization == .glorot {
-                let limit = (6.0 / 500).squareRoot()
-                #expect(weights.allSatisfy { abs($0) <= limit })
-            }
-        }
     }
 }

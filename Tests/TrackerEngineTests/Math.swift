@@ -4,3 +4,4 @@ import Foundation
 func hyperbolicTangent(_ x: Double) -> Double { tanh(x) }
 func exponential(_ x: Double) -> Double { exp(x) }
 func naturalLog(_ x: Double) -> Double { log(x) }
+func errorFunction(_ x: Double) -> Double { erf(x) }

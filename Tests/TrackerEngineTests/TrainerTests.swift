@@ -15,8 +15,9 @@ struct TrainerTests {
         let options = TrainingOptions(learningRate: 0.1, momentum: 0.5, batchSize: 16, epochs: 3, seed: 9,
                                       initialization: .glorot)
         #expect(try JSONDecoder().decode(TrainingOptions.self, from: JSONEncoder().encode(options)) == options)
-        let partial = try JSONDecoder().decode(TrainingOptions.self, from: Data(#"{"seed": 5, "epochs": 2}"#.utf8))
-        #expect(partial == TrainingOptions(epochs: 2, seed: 5))
+        let adam = TrainingOptions(learningRate: 0.001, optimizer: OptimizerSettings(kind: .adamw, weightDecay: 0.01),
+                                   schedule: .cosine(minimumFactor: 0.1), warmupSteps: 5, gradientClipNorm: 1)
+        #expect(try JSONDecoder().decode(TrainingOptions.self, from: JSONEncoder().encode(adam)) == adam)
         #expect(TrainingOptions() == TrainingOptions(learningRate: 0.05, momentum: 0.9, batchSize: 32, epochs: 30,
                                                      seed: 0, initialization: .he))
     }
@@ -43,7 +44,7 @@ struct TrainerTests {
         #expect(message(TrainingOptions(batchSize: 0)) == "batch size must be at least 1, got 0")
         #expect(message(TrainingOptions(epochs: 0)) == "epochs must be at least 1, got 0")
         let wide = try Architecture.parse("16", inputSize: 5, outputSize: 3, defaultActivation: .relu)
-        #expect(message(TrainingOptions(), wide) == "dataset 'blobs' has 4 features but architecture 5-16relu-3 takes 5 inputs")
+        #expect(message(TrainingOptions(), wide) == "dataset 'blobs' has samples of shape 4 but architecture 5-16relu-3 takes 5")
         let fourClasses = try Architecture.parse("16", inputSize: 4, outputSize: 4, defaultActivation: .relu)
         #expect(message(TrainingOptions(), fourClasses)?.contains("has 3 classes") == true)
         let empty = try Dataset(name: "empty", featureCount: 4, classCount: 3, features: [], labels: [])
@@ -169,15 +170,16 @@ struct TrainerTests {
         #expect(trainer.evaluate(empty).sampleCount == 0 && trainer.evaluate(empty).loss.isNaN)
     }
 
-    @Test("hiddenActivations returns each hidden layer's post-activation outputs")
-    func hiddenActivations() throws {
+    @Test("probeActivations returns each hidden layer's post-activation outputs")
+    func probeActivations() throws {
         let data = try gaussianBlobs(samplesPerClass: 60, seed: 5)    // 180 samples: two chunks
         let architecture = try blobsArchitecture("5:tanh,3:relu")
         let trainer = try Trainer(architecture: architecture, options: TrainingOptions(epochs: 1, seed: 6), training: data)
         for _ in 0..<3 { trainer.step() }
         let probe = data.subset(Array(0..<150), name: "probe")
-        let activations = trainer.hiddenActivations(probe)
+        let activations = trainer.probeActivations(probe)
         #expect(activations.map(\.layerIndex) == [0, 1])
+        #expect(activations.allSatisfy { $0.reduction == .none })
         #expect(activations.map(\.name) == ["dense1", "dense2"])
         #expect(activations.map(\.units) == [5, 3])
         #expect(activations.allSatisfy { $0.samples == 150 && $0.values.count == 150 * $0.units })
@@ -196,7 +198,7 @@ struct TrainerTests {
         // No hidden layer, no entry.
         let shallow = try Trainer(architecture: try blobsArchitecture(""), options: TrainingOptions(epochs: 1),
                                   training: data)
-        #expect(shallow.hiddenActivations(probe).isEmpty)
+        #expect(shallow.probeActivations(probe).isEmpty)
     }
 
     @Test("a diverging run reports non-finite losses instead of crashing")

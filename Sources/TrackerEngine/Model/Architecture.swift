@@ -192,6 +192,9 @@ public struct Architecture: Hashable, Sendable {
     /// Values per input sample.
     public var inputSize: Int { inputShape.count }
 
+    /// Every layer but the output layer.
+    public var hiddenLayers: ArraySlice<LayerSpec> { layers.dropLast() }
+
     /// Width of the output layer (the number of classes); 0 when there is no layer.
     public var outputSize: Int { layers.last?.units ?? 0 }
 

@@ -10,6 +10,13 @@ public struct ParameterSegment: Sendable, Hashable {
     public let role: ParameterRole
     /// Its values in ``Network/parameters`` (and ``Network/gradients``).
     public let range: Range<Int>
+
+    public init(layerIndex: Int, name: String, role: ParameterRole, range: Range<Int>) {
+        self.layerIndex = layerIndex
+        self.name = name
+        self.role = role
+        self.range = range
+    }
 }
 
 /// An output the correlation snapshots read: a hidden block's post-activation output.
@@ -169,8 +176,7 @@ public final class Network {
     /// Runs every layer on the first `context.batchSize` samples of ``input``; the last output holds the logits.
     /// `context.layerIndex` is set per layer.
     public func forward(_ context: LayerContext) {
-        precondition(context.batchSize >= 1 && context.batchSize <= capacity,
-                     "batch size \(context.batchSize) outside 1...\(capacity)")
+        checkBatchSize(context.batchSize)
         var layerContext = context
         var input = UnsafePointer(inputBuffer.base)
         for index in layers.indices {
@@ -179,6 +185,14 @@ public final class Network {
             layers[index].forward(output: output, input: input, parameters: parameterBuffer.base + parameterOffsets[index],
                                   cache: cacheBuffers[index].base, scratch: scratchBuffer.base, context: layerContext)
             input = UnsafePointer(output)
+        }
+    }
+
+    /// Traps on a batch size outside 1...capacity. The message is built only on failure: in debug builds an
+    /// interpolated `precondition` message allocates its closure context on every call.
+    private func checkBatchSize(_ batchSize: Int) {
+        if batchSize < 1 || batchSize > capacity {
+            preconditionFailure("batch size \(batchSize) outside 1...\(capacity)")
         }
     }
 
@@ -197,8 +211,7 @@ public final class Network {
     /// one) through the layers in reverse order, adding into ``gradients``. Needs the preceding ``forward(_:)``
     /// with the same context.
     public func backward(_ context: LayerContext) {
-        precondition(context.batchSize >= 1 && context.batchSize <= capacity,
-                     "batch size \(context.batchSize) outside 1...\(capacity)")
+        checkBatchSize(context.batchSize)
         var layerContext = context
         var index = layers.count - 1
         while index >= 0 {

@@ -4,20 +4,25 @@
 ///
 /// `[784]` is a feature vector, `[28, 28]` a sequence of 28 steps of 28 features, `[1, 28, 28]` a one-channel image.
 public struct Shape: Hashable, Codable, Sendable, CustomStringConvertible {
+    public static func == (lhs: Shape, rhs: Shape) -> Bool { lhs.dimensions == rhs.dimensions }
+    public func hash(into hasher: inout Hasher) { hasher.combine(dimensions) }
+
     /// Sizes, outermost first; every size is at least 1.
     public let dimensions: [Int]
+    /// Values per sample: the product of the dimensions. Stored, because layers read it in their hot loops (a
+    /// generic `reduce` there allocates in unoptimised builds).
+    public let count: Int
 
     /// A shape with these sizes (each at least 1, at least one dimension).
     public init(_ dimensions: [Int]) {
         precondition(!dimensions.isEmpty && dimensions.allSatisfy { $0 >= 1 }, "invalid shape \(dimensions)")
         self.dimensions = dimensions
+        count = dimensions.reduce(1, *)
     }
 
     /// A feature vector of `count` values.
     public static func features(_ count: Int) -> Shape { Shape([count]) }
 
-    /// Values per sample: the product of the dimensions.
-    public var count: Int { dimensions.reduce(1, *) }
     /// Number of dimensions.
     public var rank: Int { dimensions.count }
 
@@ -33,6 +38,7 @@ public struct Shape: Hashable, Codable, Sendable, CustomStringConvertible {
                                                     debugDescription: "invalid shape \(dimensions)"))
         }
         self.dimensions = dimensions
+        count = dimensions.reduce(1, *)
     }
 
     public func encode(to encoder: any Encoder) throws {

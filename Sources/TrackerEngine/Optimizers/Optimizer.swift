@@ -37,14 +37,17 @@ public struct OptimizerSettings: Codable, Hashable, Sendable {
     }
 
     /// The first problem with these settings, or nil.
-    public var problem: String? {
-        if !(momentum >= 0 && momentum < 1) { return "momentum must be in [0, 1), got \(momentum)" }
-        if nesterov && (kind != .sgd || momentum == 0) { return "Nesterov momentum needs SGD with momentum > 0" }
-        if !(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1) {
-            return "Adam's betas must be in [0, 1), got \(beta1) and \(beta2)"
+    public var problem: SettingProblem? {
+        if !(momentum >= 0 && momentum < 1) { return SettingProblem("momentum", "must be in [0, 1), got \(momentum)") }
+        if nesterov && (kind != .sgd || momentum == 0) {
+            return SettingProblem("nesterov", "needs the SGD optimizer with momentum > 0")
         }
-        if !(epsilon > 0 && epsilon.isFinite) { return "Adam's epsilon must be positive, got \(epsilon)" }
-        if !(weightDecay >= 0 && weightDecay.isFinite) { return "weight decay must be ≥ 0, got \(weightDecay)" }
+        if !(beta1 >= 0 && beta1 < 1) { return SettingProblem("beta1", "must be in [0, 1), got \(beta1)") }
+        if !(beta2 >= 0 && beta2 < 1) { return SettingProblem("beta2", "must be in [0, 1), got \(beta2)") }
+        if !(epsilon > 0 && epsilon.isFinite) { return SettingProblem("epsilon", "must be positive, got \(epsilon)") }
+        if !(weightDecay >= 0 && weightDecay.isFinite) {
+            return SettingProblem("weight_decay", "must be ≥ 0, got \(weightDecay)")
+        }
         return nil
     }
 }

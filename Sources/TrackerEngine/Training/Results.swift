@@ -76,9 +76,17 @@ public struct ProbeActivations: Sendable {
 public struct TrainingError: Error, CustomStringConvertible, Sendable {
     /// The message, one line.
     public let description: String
+    /// The setting at fault (its hyperparameter key), when one is.
+    public let setting: String?
 
     /// An error with this one-line message.
-    public init(_ description: String) {
+    public init(_ description: String, setting: String? = nil) {
         self.description = description
+        self.setting = setting
+    }
+
+    /// The error of a setting's problem.
+    public init(_ problem: SettingProblem) {
+        self.init(problem.description, setting: problem.setting)
     }
 }

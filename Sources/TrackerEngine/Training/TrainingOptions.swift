@@ -41,23 +41,40 @@ public struct TrainingOptions: Codable, Hashable, Sendable {
                   initialization: InitializationOptions(scheme: initialization))
     }
 
-    /// The first problem with these options, or nil. Every check of a run's settings lives here (and in
-    /// ``Architecture/validate()`` for the network).
-    public var problem: String? {
+    /// The first problem with these options, or nil: the setting (named by its hyperparameter key, e.g.
+    /// "learning_rate") and what is wrong. Every check of a run's training settings lives here (and in
+    /// ``Architecture/validate()`` for the network); front ends map the key to their own names.
+    public var problem: SettingProblem? {
         if !(learningRate > 0 && learningRate.isFinite) {
-            return "learning rate must be positive and finite, got \(learningRate)"
+            return SettingProblem("learning_rate", "must be positive and finite, got \(learningRate)")
         }
         if let problem = optimizer.problem { return problem }
-        if let problem = schedule.problem { return problem }
-        if warmupSteps < 0 { return "warm-up steps must not be negative, got \(warmupSteps)" }
+        if let problem = schedule.problem { return SettingProblem("lr_schedule", problem) }
+        if warmupSteps < 0 { return SettingProblem("warmup_steps", "must not be negative, got \(warmupSteps)") }
         if let clip = gradientClipNorm, !(clip > 0 && clip.isFinite) {
-            return "the gradient clipping norm must be positive, got \(clip)"
+            return SettingProblem("gradient_clip_norm", "must be positive, got \(clip)")
         }
-        if batchSize < 1 { return "batch size must be at least 1, got \(batchSize)" }
-        if epochs < 1 { return "epochs must be at least 1, got \(epochs)" }
+        if batchSize < 1 { return SettingProblem("batch_size", "must be at least 1, got \(batchSize)") }
+        if epochs < 1 { return SettingProblem("epochs", "must be at least 1, got \(epochs)") }
         if !(initialization.scale > 0 && initialization.scale.isFinite) {
-            return "the initialisation scale must be positive, got \(initialization.scale)"
+            return SettingProblem("init_scale", "must be positive, got \(initialization.scale)")
         }
         return nil
     }
+}
+
+/// A setting that cannot be used: its key (the hyperparameter key it is stored under) and the problem.
+public struct SettingProblem: Error, CustomStringConvertible, Sendable, Equatable {
+    /// E.g. "learning_rate", "momentum".
+    public let setting: String
+    /// E.g. "must be positive and finite, got -1.0".
+    public let message: String
+
+    public init(_ setting: String, _ message: String) {
+        self.setting = setting
+        self.message = message
+    }
+
+    /// "learning rate must be positive and finite, got -1.0"
+    public var description: String { "\(setting.replacingOccurrences(of: "_", with: " ")) \(message)" }
 }

@@ -98,11 +98,19 @@ extension TrackerDatabase {
                                                  arguments: [runID]) ?? 0
             var series: [LayerSeries] = []
             let rows = try Row.fetchAll(db, sql: """
-                SELECT layer_index, layer_name, step, mean_abs_r FROM snapshot_series WHERE run_id = ?
-                ORDER BY layer_index, step
+                SELECT layer_index, layer_name, reduction, step, mean_abs_r,
+                       (SELECT count(DISTINCT s.reduction) FROM snapshots s
+                        WHERE s.run_id = snapshot_series.run_id AND s.layer_index = snapshot_series.layer_index)
+                           AS reductions
+                FROM snapshot_series WHERE run_id = ?
+                ORDER BY layer_index, reduction, step
                 """, arguments: [runID])
             for row in rows {
-                let name: String = row["layer_name"]
+                // A layer snapshotted with several reductions (recurrent: time_pooled, last_step) has a series each.
+                let reductions: Int = row["reductions"]
+                let layerName: String = row["layer_name"]
+                let reduction: String = row["reduction"]
+                let name = reductions > 1 ? "\(layerName)[\(reduction)]" : layerName
                 if series.last?.layerName != name { series.append(LayerSeries(layerName: name, steps: [], meanAbsR: [])) }
                 series[series.count - 1].steps.append(row["step"])
                 series[series.count - 1].meanAbsR.append(row["mean_abs_r"])

@@ -21,14 +21,18 @@ public struct LayerDescription: Sendable, Equatable {
     public var units: Int
     public var activation: String?
     public var isHidden: Bool
+    /// Whether the layer's output gets correlation snapshots.
+    public var isProbed: Bool
 
-    public init(index: Int, name: String, kind: String, units: Int, activation: String?, isHidden: Bool) {
+    public init(index: Int, name: String, kind: String, units: Int, activation: String?, isHidden: Bool,
+                isProbed: Bool? = nil) {
         self.index = index
         self.name = name
         self.kind = kind
         self.units = units
         self.activation = activation
         self.isHidden = isHidden
+        self.isProbed = isProbed ?? isHidden
     }
 }
 
@@ -89,11 +93,13 @@ public struct RunDescription: Sendable {
     /// JSON that says how snapshot steps were chosen (see `runs.snapshot_schedule`).
     public var snapshotScheduleJSON: String
     public var tags: [String]
+    /// OpenBLAS threads the run uses (its numbers are reproducible at a fixed count).
+    public var blasThreads: Int
 
     public init(uuid: UUID = UUID(), name: String?, seed: Int64, host: String, commandLine: String,
                 architecture: ArchitectureDescription, hyperparameters: [String: HyperparameterValue],
                 dataset: DatasetDescription, trainSamples: Int, testSamples: Int, probeSamples: Int,
-                totalSteps: Int, snapshotScheduleJSON: String, tags: [String]) {
+                totalSteps: Int, snapshotScheduleJSON: String, tags: [String], blasThreads: Int = 1) {
         self.uuid = uuid
         self.name = name
         self.seed = seed
@@ -108,6 +114,7 @@ public struct RunDescription: Sendable {
         self.totalSteps = totalSteps
         self.snapshotScheduleJSON = snapshotScheduleJSON
         self.tags = tags
+        self.blasThreads = blasThreads
     }
 }
 
@@ -119,15 +126,18 @@ public struct StepMetricsRow: Sendable, Equatable {
     public var trainAccuracy: Double
     public var learningRate: Double
     public var wallTime: Double
+    /// L2 norm of the gradients before clipping; nil when not measured.
+    public var gradientNorm: Double?
 
     public init(step: Int, epoch: Int, trainLoss: Double, trainAccuracy: Double, learningRate: Double,
-                wallTime: Double) {
+                wallTime: Double, gradientNorm: Double? = nil) {
         self.step = step
         self.epoch = epoch
         self.trainLoss = trainLoss
         self.trainAccuracy = trainAccuracy
         self.learningRate = learningRate
         self.wallTime = wallTime
+        self.gradientNorm = gradientNorm
     }
 }
 
@@ -154,6 +164,8 @@ public struct EvaluationRow: Sendable, Equatable {
 public struct SnapshotRow: Sendable, Equatable {
     public var step: Int
     public var layerIndex: Int
+    /// How the layer's output became rows: "none", "spatial_mean", "time_pooled", "last_step".
+    public var reduction: String
     public var probeSamples: Int
     public var units: Int
     public var deadUnits: Int
@@ -162,10 +174,11 @@ public struct SnapshotRow: Sendable, Equatable {
     public var meanAbsR: Double?
     public var meanR: Double?
 
-    public init(step: Int, layerIndex: Int, probeSamples: Int, units: Int, deadUnits: Int, nonFiniteUnits: Int = 0,
-                pairCount: Int, meanAbsR: Double?, meanR: Double?) {
+    public init(step: Int, layerIndex: Int, reduction: String = "none", probeSamples: Int, units: Int, deadUnits: Int,
+                nonFiniteUnits: Int = 0, pairCount: Int, meanAbsR: Double?, meanR: Double?) {
         self.step = step
         self.layerIndex = layerIndex
+        self.reduction = reduction
         self.probeSamples = probeSamples
         self.units = units
         self.deadUnits = deadUnits

@@ -44,13 +44,14 @@ public final class RunRecorder {
         let runID = self.runID
         try database.write { db in
             let stepStatement = try db.cachedStatement(sql: """
-                INSERT INTO step_metrics (run_id, step, epoch, train_loss, train_accuracy, learning_rate, wall_time)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO step_metrics (run_id, step, epoch, train_loss, train_accuracy, learning_rate, wall_time,
+                    gradient_norm)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for row in steps where bindingPath == .statementArguments {
                 try stepStatement.execute(arguments: [
                     runID, row.step, row.epoch, row.trainLoss.isFinite ? row.trainLoss : nil, row.trainAccuracy,
-                    row.learningRate, row.wallTime,
+                    row.learningRate, row.wallTime, row.gradientNorm.flatMap { $0.isFinite ? $0 : nil },
                 ])
             }
             for row in steps where bindingPath == .direct {
@@ -62,25 +63,27 @@ public final class RunRecorder {
                 binder.real(5, row.trainAccuracy)
                 binder.real(6, row.learningRate)
                 binder.real(7, row.wallTime)
+                binder.real(8, row.gradientNorm)
                 try binder.execute(db)
             }
             let snapshotStatement = try db.cachedStatement(sql: """
-                INSERT INTO snapshots (run_id, step, layer_index, probe_samples, units, dead_units, non_finite_units,
-                    pair_count, mean_abs_r, mean_r)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO snapshots (run_id, step, layer_index, reduction, probe_samples, units, dead_units,
+                    non_finite_units, pair_count, mean_abs_r, mean_r)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for row in snapshots {
                 var binder = DirectBinder(snapshotStatement)
                 binder.integer(1, runID)
                 binder.integer(2, row.step)
                 binder.integer(3, row.layerIndex)
-                binder.integer(4, row.probeSamples)
-                binder.integer(5, row.units)
-                binder.integer(6, row.deadUnits)
-                binder.integer(7, row.nonFiniteUnits)
-                binder.integer(8, row.pairCount)
-                binder.real(9, row.meanAbsR)
-                binder.real(10, row.meanR)
+                binder.text(4, row.reduction)
+                binder.integer(5, row.probeSamples)
+                binder.integer(6, row.units)
+                binder.integer(7, row.deadUnits)
+                binder.integer(8, row.nonFiniteUnits)
+                binder.integer(9, row.pairCount)
+                binder.real(10, row.meanAbsR)
+                binder.real(11, row.meanR)
                 try binder.execute(db)
             }
             for row in evaluations {
@@ -118,6 +121,9 @@ public final class RunRecorder {
 
 }
 
+/// SQLite's SQLITE_TRANSIENT (the C macro is a cast of −1, which Swift does not import): copy the bound bytes.
+private let transientDestructor = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
 /// Binds one row's values straight to a cached statement with `sqlite3_bind_*`, then executes it.
 ///
 /// The statement is reset first: a cached statement may have been stepped by GRDB, and SQLite refuses to bind
@@ -134,6 +140,11 @@ private struct DirectBinder {
 
     mutating func integer(_ index: Int32, _ value: some BinaryInteger) {
         record(sqlite3_bind_int64(statement.sqliteStatement, index, Int64(value)))
+    }
+
+    /// Binds TEXT (SQLite copies it: SQLITE_TRANSIENT).
+    mutating func text(_ index: Int32, _ value: String) {
+        record(sqlite3_bind_text(statement.sqliteStatement, index, value, -1, transientDestructor))
     }
 
     /// Binds a REAL, or NULL when the value is nil, NaN or infinite (SQLite has no NaN; NULL says "not finite").

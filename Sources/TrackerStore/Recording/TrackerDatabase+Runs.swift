@@ -17,13 +17,13 @@ extension TrackerDatabase {
                 sql: """
                     INSERT INTO runs (uuid, name, status, created_at, started_at, heartbeat_at, seed, tracker_version,
                         host, command_line, architecture_id, hyperparameter_set_id, dataset_id, train_samples,
-                        test_samples, probe_samples, total_steps, snapshot_schedule)
-                    VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        test_samples, probe_samples, total_steps, snapshot_schedule, blas_threads)
+                    VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [run.uuid.uuidString.lowercased(), run.name, now, now, now, run.seed, TrackerVersion.current,
                             run.host, run.commandLine, architectureID, hyperparameterSetID, datasetID,
                             run.trainSamples, run.testSamples, run.probeSamples, run.totalSteps,
-                            run.snapshotScheduleJSON])
+                            run.snapshotScheduleJSON, run.blasThreads])
             let runID = db.lastInsertedRowID
             for tag in Set(run.tags) {
                 try db.execute(sql: "INSERT INTO tags (run_id, tag) VALUES (?, ?)", arguments: [runID, tag])
@@ -50,10 +50,12 @@ extension TrackerDatabase {
         for layer in architecture.layers {
             try db.execute(
                 sql: """
-                    INSERT INTO layers (architecture_id, layer_index, name, kind, units, activation, is_hidden)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO layers (architecture_id, layer_index, name, kind, units, activation, is_hidden,
+                        is_probed)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """,
-                arguments: [id, layer.index, layer.name, layer.kind, layer.units, layer.activation, layer.isHidden])
+                arguments: [id, layer.index, layer.name, layer.kind, layer.units, layer.activation, layer.isHidden,
+                            layer.isProbed])
         }
         return id
     }

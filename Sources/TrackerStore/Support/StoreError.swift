@@ -32,6 +32,8 @@ public enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
     case invalidMigration(name: String, reason: String)
     /// SQLite reported an error; `message` is SQLite's, `sql` the statement if known.
     case sqlite(message: String, sql: String?)
+    /// A snapshot statistic that does not exist.
+    case unknownStatistic(String, known: [String])
 
     public var description: String {
         switch self {
@@ -67,6 +69,8 @@ public enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
             return "architecture spec is not valid JSON: \(spec)"
         case .invalidMigration(let name, let reason):
             return "invalid migration \(name): \(reason)"
+        case .unknownStatistic(let name, let known):
+            return "no snapshot statistic named '\(name)' (known: \(known.joined(separator: ", ")))"
         case .sqlite(let message, let sql):
             if let sql { return "SQLite error: \(message) (in: \(sql.trimmingCharacters(in: .whitespacesAndNewlines)))" }
             return "SQLite error: \(message)"

@@ -7,36 +7,100 @@ import TrackerStore
 
 extension Activation: ExpressibleByArgument {}
 extension Initialization: ExpressibleByArgument {}
+extension RecurrentInitialization: ExpressibleByArgument {}
+extension OptimizerKind: ExpressibleByArgument {}
+
+/// The learning-rate schedules `--lr-schedule` takes (their settings have flags of their own).
+enum ScheduleChoice: String, ExpressibleByArgument, CaseIterable {
+    case constant, step, cosine
+}
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Train a network, snapshotting hidden-layer correlations, and record the run.",
         discussion: """
-            Trains an MLP on the bundled UCI digits with SGD and momentum. At step 0, at log-spaced steps \
-            early on, then every --snapshot-every steps, it measures the Pearson correlation between the \
-            units of every hidden layer on a fixed probe set of held-out samples. Ctrl-C stops the run, \
-            marks it interrupted and keeps what was recorded.
+            Trains an MLP, CNN or recurrent net on a bundled data set. At step 0, at log-spaced steps early on, then \
+            every --snapshot-every steps, it measures the Pearson correlation between the units of every probed \
+            layer on a fixed probe set of held-out samples: dense units; conv channels (each probe image's \
+            spatial mean per channel); recurrent hidden units (over all time steps, and at the last one). Ctrl-C \
+            stops the run, marks it interrupted and keeps what was recorded.
 
-            Example: tracker run --arch 256,128:tanh --lr 0.02 --epochs 40 --seed 3 --tag sweep1
+            --arch takes layers joined by "-": \(Architecture.grammarHelp). An activation right after a dense or \
+            conv layer is that layer's activation; a layer without one is linear. The output layer is added; after \
+            a recurrent layer the head reads the last hidden state. The comma form of earlier versions \
+            (UNITS[:ACTIVATION], e.g. 128,64:tanh; --activation for layers without one) still works.
+
+            Examples:
+              tracker run --data mnist-5k --arch dense256-relu-dense256-relu-dense128-relu
+              tracker run --data mnist-5k --arch conv16k5p2-relu-maxpool2-conv32k5p2-relu-maxpool2-flatten-dense128-relu
+              tracker run --data mnist-5k --arch lstm128 --optimizer adam --lr 0.001
+              tracker run --arch 256,128:tanh --lr 0.02 --epochs 40 --seed 3 --tag sweep1
             """)
 
     @OptionGroup var database: DatabaseOptions
 
-    @Option(help: "Hidden layers: comma-separated UNITS[:ACTIVATION], e.g. 128,64 or 256:tanh,64. Empty for none.")
+    @Option(name: [.customLong("data"), .customLong("dataset")],
+            help: "Data set: digits (UCI 8x8 digits) or mnist-5k (5,000 MNIST 28x28 digits).")
+    var dataset = ExperimentConfiguration().dataset
+
+    @Option(help: "Layers, e.g. dense128-relu-dense64-relu, conv16k5p2-relu-maxpool2-flatten-dense64-relu, lstm128, or 128,64.")
     var arch = ExperimentConfiguration().architecture
 
-    @Option(help: "Activation of hidden layers that do not name one.")
+    @Option(name: .customLong("probe"), parsing: .upToNextOption,
+            help: "Layers to snapshot, by name (e.g. conv2 dense1); default: every hidden dense, conv and recurrent layer.")
+    var probes: [String] = []
+
+    @Option(help: "Activation of comma-form layers that do not name one.")
     var activation = ExperimentConfiguration().activation
 
     @Option(help: "Weight initialisation.")
     var initialization = ExperimentConfiguration().initialization
 
-    @Option(help: "SGD learning rate.")
+    @Option(name: .customLong("recurrent-init"), help: "Initialisation of recurrent (hidden-to-hidden) weights.")
+    var recurrentInitialization = ExperimentConfiguration().recurrentInitialization
+
+    @Option(help: "Factor on every initial weight (moves the early phase).")
+    var initScale = ExperimentConfiguration().initializationScale
+
+    @Option(help: "Optimiser.")
+    var optimizer = ExperimentConfiguration().optimizer
+
+    @Option(help: "Learning rate (the schedule's base rate).")
     var lr = ExperimentConfiguration().learningRate
 
     @Option(help: "SGD momentum, in [0, 1).")
     var momentum = ExperimentConfiguration().momentum
+
+    @Flag(help: "Nesterov momentum (SGD).")
+    var nesterov = false
+
+    @Option(help: "Adam's beta1.")
+    var beta1 = ExperimentConfiguration().beta1
+
+    @Option(help: "Adam's beta2.")
+    var beta2 = ExperimentConfiguration().beta2
+
+    @Option(help: "Weight decay (L2 for SGD and Adam, decoupled for AdamW); never applied to biases.")
+    var weightDecay = ExperimentConfiguration().weightDecay
+
+    @Option(help: "Learning-rate schedule.")
+    var lrSchedule: ScheduleChoice = .constant
+
+    @Option(help: "Step schedule: steps between decays.")
+    var lrStepEvery = 1000
+
+    @Option(help: "Step schedule: factor per decay, in (0, 1].")
+    var lrStepFactor = 0.1
+
+    @Option(help: "Cosine schedule: final rate as a fraction of the base rate.")
+    var lrMinFactor = 0.0
+
+    @Option(help: "Steps of linear learning-rate warm-up.")
+    var warmup = ExperimentConfiguration().warmupSteps
+
+    @Option(help: "Clip the global gradient L2 norm to this value.")
+    var clipNorm: Double?
 
     @Option(help: "Mini-batch size.")
     var batch = ExperimentConfiguration().batchSize
@@ -44,20 +108,20 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Passes over the training split.")
     var epochs = ExperimentConfiguration().epochs
 
-    @Option(help: "Seed of the split, the initialisation and the shuffling: same seed and flags, same numbers.")
+    @Option(help: "Seed of the split, the initialisation and the shuffling: same seed, flags and --threads, same numbers.")
     var seed = ExperimentConfiguration().seed
+
+    @Option(help: "OpenBLAS threads (default: every core); stored with the run, as results depend on it.")
+    var threads = ExperimentConfiguration().blasThreads
 
     @Option(help: "Steps between correlation snapshots after the log-spaced early phase.")
     var snapshotEvery = ExperimentConfiguration().snapshotEvery
 
-    @Option(help: "Held-out samples for testing; the probe set is taken from them.")
-    var testSamples = ExperimentConfiguration().testSamples
+    @Option(help: "Held-out samples for testing, the probe set among them (default: 360 for digits, 1000 for mnist-5k).")
+    var testSamples: Int?
 
     @Option(help: "Probe samples on which correlations are measured (at most --test-samples).")
     var probeSamples = ExperimentConfiguration().probeSamples
-
-    @Option(help: "Data set: digits (the bundled UCI 8x8 handwritten digits).")
-    var dataset = ExperimentConfiguration().dataset
 
     @Option(help: "A name for the run.")
     var name: String?
@@ -68,37 +132,70 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Summary format: table (text) or json.")
     var format: OutputFormat = .table
 
+    /// The flag of each setting, by the hyperparameter key library errors name it with.
+    static let flagBySetting = [
+        "dataset": "--data", "architecture": "--arch", "probes": "--probe", "learning_rate": "--lr", "momentum": "--momentum",
+        "nesterov": "--nesterov", "beta1": "--beta1", "beta2": "--beta2", "epsilon": "--optimizer",
+        "weight_decay": "--weight-decay", "lr_schedule": "--lr-schedule", "warmup_steps": "--warmup",
+        "gradient_clip_norm": "--clip-norm", "batch_size": "--batch", "epochs": "--epochs",
+        "init_scale": "--init-scale", "blas_threads": "--threads", "snapshot_every": "--snapshot-every",
+        "test_samples": "--test-samples", "probe_samples": "--probe-samples",
+    ]
+
     func validate() throws {
-        guard lr.isFinite, lr > 0 else { throw ValidationError("--lr must be a positive number") }
-        guard momentum.isFinite, (0..<1).contains(momentum) else { throw ValidationError("--momentum must be in [0, 1)") }
-        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
-        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1") }
-        guard snapshotEvery >= 1 else { throw ValidationError("--snapshot-every must be at least 1") }
         guard format != .csv else { throw ValidationError("tracker run prints its summary as table or json, not csv") }
         if let empty = tags.first(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
             throw ValidationError("--tag must not be empty ('\(empty)')")
         }
     }
 
-    func run() throws {
+    var experimentConfiguration: ExperimentConfiguration {
         var configuration = ExperimentConfiguration()
         configuration.dataset = dataset
         configuration.architecture = arch
+        configuration.probes = probes.isEmpty ? nil
+            : probes.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         configuration.activation = activation
         configuration.initialization = initialization
+        configuration.recurrentInitialization = recurrentInitialization
+        configuration.initializationScale = initScale
+        configuration.optimizer = optimizer
         configuration.learningRate = lr
         configuration.momentum = momentum
+        configuration.nesterov = nesterov
+        configuration.beta1 = beta1
+        configuration.beta2 = beta2
+        configuration.weightDecay = weightDecay
+        configuration.schedule = switch lrSchedule {
+        case .constant: .constant
+        case .step: .step(every: lrStepEvery, factor: lrStepFactor)
+        case .cosine: .cosine(minimumFactor: lrMinFactor)
+        }
+        configuration.warmupSteps = warmup
+        configuration.gradientClipNorm = clipNorm
         configuration.batchSize = batch
         configuration.epochs = epochs
         configuration.seed = seed
+        configuration.blasThreads = threads
         configuration.snapshotEvery = snapshotEvery
         configuration.testSamples = testSamples
         configuration.probeSamples = probeSamples
         configuration.name = name
         configuration.tags = tags
         configuration.commandLine = CommandLine.arguments.map(Self.shellQuoted).joined(separator: " ")
+        return configuration
+    }
 
-        let runner = try ExperimentRunner(configuration)
+    func run() throws {
+        let runner: ExperimentRunner
+        do {
+            runner = try ExperimentRunner(experimentConfiguration)
+        } catch let error as ConfigurationError {
+            // A setting the libraries refused: name the flag, exit as for any bad flag.
+            let flag = error.setting.flatMap { Self.flagBySetting[$0] }
+            FileHandle.standardError.write(Data("Error: \(flag.map { "\($0): " } ?? "")\(error.description)\n".utf8))
+            throw ExitCode(64)
+        }
         let store = try database.open(create: true)
         let interrupt = InterruptFlag()
         let progressLine = Terminal.standardOutputIsTerminal ? ProgressLine() : nil
@@ -106,7 +203,9 @@ struct RunCommand: ParsableCommand {
             progressLine?.show(Self.describe(progress))
         })
         progressLine?.clear()
-        print(RunSummary.render(outcome, format: format), terminator: "")
+        // Detect phases now, so `phases` and `compare` find them stored; a run cut short is analysed as it is.
+        let phases = try PhaseAnalysis.results(for: [outcome.runID], in: store)
+        print(RunSummary.render(outcome, phases: phases, format: format), terminator: "")
         if outcome.status == .interrupted { throw ExitCode(130) }
     }
 
@@ -127,14 +226,20 @@ struct RunCommand: ParsableCommand {
 
 /// The end-of-run summary, as text or JSON.
 enum RunSummary {
-    static func render(_ outcome: ExperimentOutcome, format: OutputFormat) -> String {
+    static func render(_ outcome: ExperimentOutcome, phases: [PhaseRecord], format: OutputFormat) -> String {
+        /// The phase of a series named as in `outcome.layers` ("dense1", "lstm1[last_step]").
+        func phase(_ series: String) -> PhaseRecord? {
+            phases.first { series == $0.layerName || series == "\($0.layerName)[\($0.reduction)]" }
+        }
         let uuid = outcome.uuid.uuidString.lowercased()
         if format == .json {
             func number(_ value: Double?) -> String { value.map { $0.isFinite ? "\($0)" : "null" } ?? "null" }
             let layers = outcome.layers.map { layer in
                 JSONText.object([("name", JSONText.string(layer.name)), ("peak_step", "\(layer.peakStep)"),
                                  ("peak_mean_abs_r", number(layer.peakMeanAbsR)),
-                                 ("final_mean_abs_r", number(layer.finalMeanAbsR))])
+                                 ("final_mean_abs_r", number(layer.finalMeanAbsR)),
+                                 ("phase", phase(layer.name).map { JSONText.string($0.phaseClass) } ?? "null"),
+                                 ("detected_peak_step", number(phase(layer.name)?.peakStep))])
             }
             return JSONText.object([
                 ("run_id", "\(outcome.runID)"), ("uuid", JSONText.string(uuid)),
@@ -151,12 +256,17 @@ enum RunSummary {
             lines.append(String(format: "test accuracy %.4f (loss %.4f), train accuracy %.4f", test.accuracy, test.loss,
                                 train.accuracy))
         }
-        lines.append(outcome.layers.isEmpty ? "no hidden layers, so no correlation snapshots"
-                     : "correlation snapshots at \(outcome.snapshotSteps) steps; mean |r| per hidden layer:")
+        lines.append(outcome.layers.isEmpty ? "no probed layers, so no correlation snapshots"
+                     : "correlation snapshots at \(outcome.snapshotSteps) steps; mean |r| per probed layer:")
         for layer in outcome.layers {
             func text(_ value: Double?) -> String { value.map { String(format: "%.4f", $0) } ?? "-" }
-            lines.append("  \(layer.name): peak \(text(layer.peakMeanAbsR)) at step \(layer.peakStep), "
-                         + "final \(text(layer.finalMeanAbsR))")
+            var line = "  \(layer.name): peak \(text(layer.peakMeanAbsR)) at step \(layer.peakStep), "
+                + "final \(text(layer.finalMeanAbsR))"
+            if let detected = phase(layer.name) {
+                line += "; phase \(detected.phaseClass)"
+                if let step = detected.peakStep { line += " (peak near step \(Int(step.rounded())))" }
+            }
+            lines.append(line)
         }
         return lines.joined(separator: "\n") + "\n"
     }

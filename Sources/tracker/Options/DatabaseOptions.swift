@@ -12,3 +12,9 @@ struct DatabaseOptions: ParsableArguments {
     }
 }
 
+
+/// A command that cannot do what was asked, in one line (ArgumentParser prints "Error: ..." and exits 1).
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
