@@ -4,13 +4,8 @@ import Testing
 @testable import TrackerEngine
 import TrackerTestSupport
 
-/// Central differences in Float with ε = 1e-2 and 1e-3 absolute + 1e-2 relative, as in GradientCheckTests: the
-/// objectives are sums of ≤ 40 outputs of size O(0.1–1), so rounding adds ≈ 5e-5 after dividing by 2ε, and the
-/// truncation error ε²/6 · f‴ is of the same order for these smooth cells (measured: every analytic gradient within
-/// 1e-4 of the numerical one, gradients up to 3); a wrong derivative is off by O(0.1).
-private let epsilon: Float = 1e-2
-private let absoluteTolerance = 1e-3
-private let relativeTolerance = 1e-2
+// Gradient checks use the shared helpers of LayerGradientCheck.swift (ε = 1e-2, 1e-3 absolute + 1e-2 relative).
+// Measured on these fixtures: every analytic gradient within 1e-4 of the numerical one, gradients up to 3.
 
 /// Which outputs the gradient-check objective reads.
 enum Readout: String, CaseIterable, Sendable {
@@ -30,7 +25,7 @@ struct RecurrentTests {
         // Weights up to ±1 and inputs up to ±2 drive some gates near saturation.
         let parameters = uniformFloats(layer.parameterCount, generator: &generator)
         let input = uniformFloats(batchSize * steps * features, scale: 2, generator: &generator)
-        let output = runForward(layer, parameters: parameters, input: input, batchSize: batchSize).output
+        let output = recurrentForward(layer, parameters: parameters, input: input, batchSize: batchSize).output
         let expected = naiveRecurrent(cell, parameters: parameters, input: input, batchSize: batchSize,
                                       steps: steps, features: features, hidden: hidden)
         // Float rounding and the 4e-7 σ/tanh approximations over 6 steps.
@@ -44,7 +39,7 @@ struct RecurrentTests {
         // RNN: W_ih = 0.5, W_hh = −0.5, b = 0.25; x₁ = 1: h₁ = tanh(0.75) = 0.635148952387.
         // A second step x₂ = −1: h₂ = tanh(−0.5 − 0.5·h₁ + 0.25) = tanh(−0.567574476194) = −0.513575735687.
         let rnn = RecurrentLayer(cell: .rnn, inputShape: Shape([2, 1]), hiddenSize: 1)
-        let rnnOutput = runForward(rnn, parameters: [0.5, -0.5, 0.25], input: [1, -1], batchSize: 1).output
+        let rnnOutput = recurrentForward(rnn, parameters: [0.5, -0.5, 0.25], input: [1, -1], batchSize: 1).output
         assertClose(rnnOutput.map(Double.init), [0.635148952387, -0.513575735687], absolute: 1e-6, relative: 0, "rnn")
 
         // LSTM: W_ih = (0.5, −1, 1, 2) for (i, f, g, o), W_hh = 9 (unused: h₀ = 0), b = (0.5, 1, −0.5, 0); x = 1.
@@ -52,7 +47,7 @@ struct RecurrentTests {
         // c = i·g (c₀ = 0) = 0.337834712147, h = o·tanh(c) = 0.880797077978 · 0.325542946891 = 0.286737276378.
         let lstm = RecurrentLayer(cell: .lstm, inputShape: shape, hiddenSize: 1)
         let lstmParameters: [Float] = [0.5, -1, 1, 2, 9, 9, 9, 9, 0.5, 1, -0.5, 0]
-        let lstmRun = runForward(lstm, parameters: lstmParameters, input: [1], batchSize: 1)
+        let lstmRun = recurrentForward(lstm, parameters: lstmParameters, input: [1], batchSize: 1)
         assertClose(Double(lstmRun.output[0]), 0.286737276378, absolute: 1e-6, relative: 0, "lstm h")
         // The cache holds the activated gates (i, f, g, o), then c and tanh c.
         assertClose(lstmRun.cache.map(Double.init),
@@ -64,7 +59,7 @@ struct RecurrentTests {
         // n = tanh(0.5 + 0.25 + r·(−1)) = tanh(−0.067574476194) = −0.067471808383, h = (1 − z)·n = −0.041998456721.
         let gru = RecurrentLayer(cell: .gru, inputShape: shape, hiddenSize: 1)
         let gruParameters: [Float] = [1, -1, 0.5, 9, 9, 9, 0, 0.5, 0.25, 0.5, 0, -1]
-        let gruRun = runForward(gru, parameters: gruParameters, input: [1], batchSize: 1)
+        let gruRun = recurrentForward(gru, parameters: gruParameters, input: [1], batchSize: 1)
         assertClose(Double(gruRun.output[0]), -0.041998456721, absolute: 1e-6, relative: 0, "gru h")
         assertClose(gruRun.cache.map(Double.init), [0.817574476194, 0.377540668798, -0.067471808383, -1],
                     absolute: 1e-6, relative: 0, "gru cache")
@@ -87,32 +82,22 @@ struct RecurrentTests {
             }
         }
 
-        // L = Σ c ⊙ output, so dOutput = c.
-        func objective(_ parameters: [Float], _ input: [Float]) -> Double {
-            let output = runForward(layer, parameters: parameters, input: input, batchSize: batchSize).output
-            return zip(output, coefficients).reduce(0) { $0 + Double($1.0) * Double($1.1) }
-        }
-        // Backward accumulates: start both gradients at 0.25 and take it off again.
-        let start: Float = 0.25
-        let (dParameters, dInput) = runForwardBackward(layer, parameters: parameters, input: input,
-                                                       dOutput: coefficients, batchSize: batchSize, start: start)
-        let analyticParameters = dParameters.map { Double($0 - start) }
-        let numericalParameters = centralDifferences(parameters) { objective($0, input) }
+        // L = Σ c ⊙ output, so dOutput = c: every parameter tensor and dInput against central differences.
+        checkLayerGradients(layer, input: input, parameters: parameters, coefficients: coefficients,
+                            batchSize: batchSize)
+
+        // The fixture reaches every tensor, and without dInput (a first layer) the parameter gradients are the same.
+        let (dParameters, dInput) = recurrentForwardBackward(layer, parameters: parameters, input: input,
+                                                             dOutput: coefficients, batchSize: batchSize)
         var offset = 0
         for tensor in layer.parameterTensors {
-            let range = offset..<(offset + tensor.count)
-            assertClose(Array(analyticParameters[range]), Array(numericalParameters[range]),
-                        absolute: absoluteTolerance, relative: relativeTolerance, "\(cell) \(readout) \(tensor.name)")
-            #expect(analyticParameters[range].contains { abs($0) > 1e-4 }, "\(cell) \(readout) \(tensor.name) is zero")
-            offset = range.upperBound
+            #expect(dParameters[offset..<(offset + tensor.count)].contains { abs($0) > 1e-4 },
+                    "\(cell) \(readout) \(tensor.name) gets no gradient")
+            offset += tensor.count
         }
-        assertClose(dInput!.map { Double($0 - start) }, centralDifferences(input) { objective(parameters, $0) },
-                    absolute: absoluteTolerance, relative: relativeTolerance, "\(cell) \(readout) dInput")
-
-        // Without dInput (a first layer) the parameter gradients are the same.
-        let withoutInput = runForwardBackward(layer, parameters: parameters, input: input, dOutput: coefficients,
-                                              batchSize: batchSize, start: start, wantsInput: false)
-        #expect(withoutInput.dParameters == dParameters && withoutInput.dInput == nil)
+        let withoutInput = recurrentForwardBackward(layer, parameters: parameters, input: input,
+                                                    dOutput: coefficients, batchSize: batchSize, wantsInput: false)
+        #expect(withoutInput.dParameters == dParameters && dInput != nil && withoutInput.dInput == nil)
     }
 
     @Test("a network of recurrent layer, last step and dense head matches central differences",
@@ -153,7 +138,7 @@ struct RecurrentTests {
                                      batchSize: batchSize, classCount: classCount)
         network.backward(LayerContext(mode: .training, batchSize: batchSize))
         assertClose(network.gradients.map(Double.init), numerical,
-                    absolute: absoluteTolerance, relative: relativeTolerance, "\(cell) network")
+                    absolute: gradientAbsoluteTolerance, relative: gradientRelativeTolerance, "\(cell) network")
     }
 
     @Test("initialisation: orthogonal recurrent blocks, LSTM forget bias 1, parameter counts",
@@ -230,8 +215,8 @@ struct RecurrentTests {
 
 /// Forward over arrays with a fresh cache and scratch, both filled with NaN so a read of anything forward did
 /// not write shows up.
-private func runForward(_ layer: RecurrentLayer, parameters: [Float], input: [Float],
-                        batchSize: Int) -> (output: [Float], cache: [Float]) {
+private func recurrentForward(_ layer: RecurrentLayer, parameters: [Float], input: [Float],
+                             batchSize: Int) -> (output: [Float], cache: [Float]) {
     var output = [Float](repeating: .nan, count: batchSize * layer.outputShape.count)
     var cache = [Float](repeating: .nan, count: max(layer.cacheCount(batchSize: batchSize), 1))
     var scratch = [Float](repeating: .nan, count: max(layer.scratchCount(batchSize: batchSize), 1))
@@ -247,15 +232,15 @@ private func runForward(_ layer: RecurrentLayer, parameters: [Float], input: [Fl
     return (output, Array(cache.prefix(layer.cacheCount(batchSize: batchSize))))
 }
 
-/// Forward, then backward from `dOutput` into gradients that start at `start` (to check accumulation).
-private func runForwardBackward(_ layer: RecurrentLayer, parameters: [Float], input: [Float], dOutput: [Float],
-                                batchSize: Int, start: Float,
-                                wantsInput: Bool = true) -> (dParameters: [Float], dInput: [Float]?) {
+/// Forward, then backward from `dOutput` into zeroed gradients, scratch spoilt in between.
+private func recurrentForwardBackward(_ layer: RecurrentLayer, parameters: [Float], input: [Float], dOutput: [Float],
+                                      batchSize: Int,
+                                      wantsInput: Bool = true) -> (dParameters: [Float], dInput: [Float]?) {
     var output = [Float](repeating: .nan, count: batchSize * layer.outputShape.count)
     var cache = [Float](repeating: .nan, count: max(layer.cacheCount(batchSize: batchSize), 1))
     var scratch = [Float](repeating: .nan, count: max(layer.scratchCount(batchSize: batchSize), 1))
-    var dParameters = [Float](repeating: start, count: layer.parameterCount)
-    var dInput = [Float](repeating: start, count: input.count)
+    var dParameters = [Float](repeating: 0, count: layer.parameterCount)
+    var dInput = [Float](repeating: 0, count: input.count)
     var dOutput = dOutput
     let context = LayerContext(mode: .training, batchSize: batchSize)
     output.withUnsafeMutableBufferPointer { output in
@@ -263,7 +248,7 @@ private func runForwardBackward(_ layer: RecurrentLayer, parameters: [Float], in
             scratch.withUnsafeMutableBufferPointer { scratch in
                 layer.forward(output: output.baseAddress!, input: input, parameters: parameters,
                               cache: cache.baseAddress!, scratch: scratch.baseAddress!, context: context)
-                // Scratch is not kept between calls: spoil it.
+                // Scratch is not kept between calls.
                 scratch.update(repeating: .nan)
                 dInput.withUnsafeMutableBufferPointer { dInput in
                     layer.backward(dInput: wantsInput ? dInput.baseAddress! : nil, dParameters: &dParameters,
@@ -275,17 +260,6 @@ private func runForwardBackward(_ layer: RecurrentLayer, parameters: [Float], in
         }
     }
     return (dParameters, wantsInput ? dInput : nil)
-}
-
-/// Numerical gradient of `f` at `point` by central differences with step ``epsilon``.
-private func centralDifferences(_ point: [Float], _ f: ([Float]) -> Double) -> [Double] {
-    point.indices.map { index in
-        var plus = point
-        plus[index] += epsilon
-        var minus = point
-        minus[index] -= epsilon
-        return (f(plus) - f(minus)) / Double(plus[index] - minus[index])
-    }
 }
 
 /// The hidden states (B, T, H) of `cell`, computed sample by sample in Double straight from the PyTorch
