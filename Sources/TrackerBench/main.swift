@@ -17,9 +17,33 @@ struct Measurement {
 let arguments = CommandLine.arguments.dropFirst()
 let json = arguments.contains("--json")
 let quick = arguments.contains("--quick")
+/// The value after `flag` in the arguments, if any.
+func option(_ flag: String) -> String? {
+    guard let index = arguments.firstIndex(of: flag), arguments.index(after: index) < arguments.endIndex else { return nil }
+    return arguments[arguments.index(after: index)]
+}
+
+if let model = option("--model") {
+    // One reference model in this process (scripts/bench runs each in its own, alternating with PyTorch).
+    let threads = option("--threads").flatMap(Int.init) ?? ProcessInfo.processInfo.activeProcessorCount
+    let batch = option("--batch").flatMap(Int.init) ?? 128
+    let steps = option("--steps").flatMap(Int.init) ?? (model == "mlp" ? 200 : 50)
+    do {
+        try benchmarkModel(model, batch: batch, steps: steps, threads: threads)
+        exit(0)
+    } catch {
+        FileHandle.standardError.write(Data("tracker-bench: \(error)\n".utf8))
+        exit(1)
+    }
+}
+
 if arguments.contains("--help") || arguments.contains("-h") {
     print("""
-        usage: tracker-bench [--quick] [--json]
+        usage: tracker-bench --model mlp|cnn|rnn|lstm|gru [--threads N] [--batch 128] [--steps N]
+               tracker-bench [--quick] [--json]
+          --model  trains one reference model (../shared/bench/torch_reference.py's) on random 28x28 inputs and
+                   prints steps/s and peak RSS as one JSON line (default: every core, batch 128, as the reference)
+          Without --model:
           Measures training steps/s (the reference's 784-256-256-10 MLP at batch 128 on random data, and the
           default digits MLP), the time of one correlation summary, and store inserts/s by binding path.
           --quick  fewer repetitions (a smoke run)
