@@ -79,9 +79,15 @@ public final class Network {
                 result.append((index, FlattenLayer(inputShape: input)))
             case .last:
                 result.append((index, LastTimeStepLayer(inputShape: input)))
+            case .rnn:
+                result.append((index, RecurrentLayer(cell: .rnn, inputShape: input, hiddenSize: spec.units)))
+            case .lstm:
+                result.append((index, RecurrentLayer(cell: .lstm, inputShape: input, hiddenSize: spec.units)))
+            case .gru:
+                result.append((index, RecurrentLayer(cell: .gru, inputShape: input, hiddenSize: spec.units)))
             case .activation:
                 break
-            case .conv2d, .maxpool2d, .avgpool2d, .globalavgpool, .rnn, .lstm, .gru:
+            case .conv2d, .maxpool2d, .avgpool2d, .globalavgpool:
                 throw ArchitectureError("architecture \(architecture.summary): \(spec.kind.rawValue) layers are not built yet")
             }
             if let activation = spec.activation {
