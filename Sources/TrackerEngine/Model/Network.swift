@@ -79,6 +79,12 @@ public final class Network {
                 result.append((index, FlattenLayer(inputShape: input)))
             case .last:
                 result.append((index, LastTimeStepLayer(inputShape: input)))
+            case .rnn:
+                result.append((index, RecurrentLayer(cell: .rnn, inputShape: input, hiddenSize: spec.units)))
+            case .lstm:
+                result.append((index, RecurrentLayer(cell: .lstm, inputShape: input, hiddenSize: spec.units)))
+            case .gru:
+                result.append((index, RecurrentLayer(cell: .gru, inputShape: input, hiddenSize: spec.units)))
             case .activation:
                 break
             case .conv2d:
@@ -93,8 +99,6 @@ public final class Network {
                                                   kernel: spec.kernel ?? 0, stride: spec.stride ?? 1)))
             case .globalavgpool:
                 result.append((index, GlobalAveragePoolLayer(inputShape: input)))
-            case .rnn, .lstm, .gru:
-                throw ArchitectureError("architecture \(architecture.summary): \(spec.kind.rawValue) layers are not built yet")
             }
             if let activation = spec.activation {
                 result.append((index, ActivationLayer(activation, shape: output)))
