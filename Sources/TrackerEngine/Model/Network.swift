@@ -91,12 +91,8 @@ public final class Network {
                 result.append((index, Conv2DLayer(inputShape: input, channels: spec.units, kernel: spec.kernel ?? 0,
                                                   stride: spec.stride ?? 1, padding: spec.padding ?? 0)))
             case .maxpool2d, .avgpool2d:
-                guard (spec.padding ?? 0) == 0 else {
-                    throw ArchitectureError("architecture \(architecture.summary): \(architecture.layerNames[index]) "
-                                            + "(\(spec.summaryToken)) has padding \(spec.padding ?? 0); pooling takes none")
-                }
                 result.append((index, Pool2DLayer(kind: spec.kind == .maxpool2d ? .max : .average, inputShape: input,
-                                                  kernel: spec.kernel ?? 0, stride: spec.stride ?? 1)))
+                                                  kernel: spec.kernel ?? 0, stride: spec.stride ?? spec.kernel ?? 1)))
             case .globalavgpool:
                 result.append((index, GlobalAveragePoolLayer(inputShape: input)))
             }
