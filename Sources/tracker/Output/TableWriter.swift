@@ -9,28 +9,55 @@ enum TableWriter {
         case .table: return aligned(table)
         case .csv: return csv(table)
         case .json: return json(table) + "\n"
+        case .markdown: return markdown(table)
         }
     }
 
     /// Columns padded to their widest cell; numbers right-aligned; reals to 6 significant digits.
     static func aligned(_ table: ResultTable) -> String {
-        let cells = table.rows.map { $0.map(humanText) }
-        var widths = table.columns.map(\.count)
+        aligned(header: table.columns, cells: table.rows.map { $0.map(humanText) },
+                rightAligned: numericColumns(table))
+    }
+
+    /// Text cells padded to each column's widest cell, `rightAligned` columns padded on the left.
+    static func aligned(header: [String], cells: [[String]], rightAligned: [Bool]) -> String {
+        var widths = header.map(\.count)
         for row in cells { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }
-        let numeric = table.columns.indices.map { index in
+        func line(_ values: [String]) -> String {
+            values.enumerated().map { index, value in
+                let padding = String(repeating: " ", count: widths[index] - value.count)
+                return rightAligned[index] ? padding + value : value + padding
+            }.joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
+        }
+        var lines = [line(header), line(widths.map { String(repeating: "-", count: $0) })]
+        lines += cells.map(line)
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A GitHub-flavoured Markdown table, numbers right-aligned, reals as in the aligned table.
+    static func markdown(_ table: ResultTable) -> String {
+        markdown(header: table.columns, cells: table.rows.map { $0.map(humanText) },
+                 rightAligned: numericColumns(table))
+    }
+
+    /// A GitHub-flavoured Markdown table of text cells; `|` is escaped and line breaks become spaces.
+    static func markdown(header: [String], cells: [[String]], rightAligned: [Bool]) -> String {
+        func escape(_ text: String) -> String {
+            text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+        }
+        func line(_ values: [String]) -> String { "| " + values.map(escape).joined(separator: " | ") + " |" }
+        var lines = [line(header), "|" + rightAligned.map { $0 ? " ---: |" : " --- |" }.joined()]
+        lines += cells.map(line)
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Columns whose every value is a number or NULL (and that have rows).
+    static func numericColumns(_ table: ResultTable) -> [Bool] {
+        table.columns.indices.map { index in
             !table.rows.isEmpty && table.rows.allSatisfy { row in
                 switch row[index] { case .integer, .real, .null: true; default: false }
             }
         }
-        func line(_ values: [String]) -> String {
-            values.enumerated().map { index, value in
-                let padding = String(repeating: " ", count: widths[index] - value.count)
-                return numeric[index] ? padding + value : value + padding
-            }.joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
-        }
-        var lines = [line(table.columns), line(widths.map { String(repeating: "-", count: $0) })]
-        lines += cells.map(line)
-        return lines.joined(separator: "\n") + "\n"
     }
 
     static func humanText(_ value: SQLValue) -> String {
