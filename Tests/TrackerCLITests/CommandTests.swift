@@ -84,7 +84,7 @@ import Testing
         let series = try workspace.tracker("query", "snapshot_series", "--param", "run=1", "--param", "layer=dense2",
                                            "--format", "csv")
         #expect(series.status == 0)
-        #expect(series.standardOutput.hasPrefix("layer_name,step,units"))
+        #expect(series.standardOutput.hasPrefix("layer_name,reduction,step,units"))
         #expect(series.standardOutput.split(separator: "\n").dropFirst().allSatisfy { $0.hasPrefix("dense2,") })
         let peak = try workspace.tracker("query", "peak_correlation")
         #expect(peak.standardOutput.contains("dense1"))
