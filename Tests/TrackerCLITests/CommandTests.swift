@@ -8,7 +8,7 @@ import Testing
         defer { workspace.cleanup() }
         let root = try workspace.tracker("--help")
         #expect(root.status == 0)
-        for command in ["run", "runs", "show", "sql", "query"] {
+        for command in ["run", "runs", "show", "phases", "compare", "sql", "query"] {
             #expect(root.standardOutput.contains("  \(command) "), "root help lists \(command)")
             let help = try TrackerProcess.run([command, "--help"], in: workspace.url)
             #expect(help.status == 0, "\(command) --help")
