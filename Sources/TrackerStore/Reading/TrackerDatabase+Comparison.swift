@@ -160,15 +160,21 @@ extension TrackerDatabase {
         return try read { db in
             // The series of a run are the (layer, reduction) pairs snapshotted at its first snapshot step (every
             // probed layer is snapshotted at every scheduled step): two primary-key seeks per run, where DISTINCT
-            // over the snapshots would read them all. `statistic` is one of a fixed list of column names.
+            // over the snapshots would read them all. `firsts` is MATERIALIZED so that SQLite finds each run's first
+            // step once, rather than scanning the run's snapshots and testing each against it. `statistic` is one
+            // of a fixed list of column names.
             let rows = try Row.fetchCursor(db, sql: """
-                WITH series AS (
+                WITH firsts AS MATERIALIZED (
+                    SELECT r.id AS run_id, r.architecture_id,
+                           (SELECT min(first.step) FROM snapshots first WHERE first.run_id = r.id) AS step
+                    FROM runs r WHERE r.id IN (SELECT value FROM json_each(?1))
+                ),
+                series AS (
                     SELECT s.run_id, s.layer_index, s.reduction, l.name
-                    FROM runs r
-                    JOIN snapshots s ON s.run_id = r.id
-                        AND s.step = (SELECT min(first.step) FROM snapshots first WHERE first.run_id = r.id)
-                    JOIN layers l ON l.architecture_id = r.architecture_id AND l.layer_index = s.layer_index
-                    WHERE r.id IN (SELECT value FROM json_each(?1)) AND (?3 IS NULL OR l.name = ?3)
+                    FROM firsts
+                    JOIN snapshots s ON s.run_id = firsts.run_id AND s.step = firsts.step
+                    JOIN layers l ON l.architecture_id = firsts.architecture_id AND l.layer_index = s.layer_index
+                    WHERE ?3 IS NULL OR l.name = ?3
                 ),
                 wanted AS (SELECT key AS position, value AS step FROM json_each(?2)),
                 nearest AS (
