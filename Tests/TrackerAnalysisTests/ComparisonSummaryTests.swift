@@ -1,7 +1,7 @@
 // SampleSummary, SeriesAverage and the most common phase class: the pure pieces of `tracker compare`.
 import Testing
-import TrackerAnalysis
 import TrackerTestSupport
+@testable import TrackerAnalysis
 
 @Suite("Comparison summaries")
 struct ComparisonSummaryTests {
@@ -54,5 +54,24 @@ struct ComparisonSummaryTests {
         let tie = try #require(PhaseDetector.summarizeSeeds([phaseResult(.decay), phaseResult(.rise)]).mostCommonClass)
         #expect(tie.phaseClass == .rise && tie.count == 1, "rise comes before decay in PhaseClass.allCases")
         #expect(PhaseDetector.summarizeSeeds([]).mostCommonClass == nil)
+    }
+
+    /// The bootstrap finds each resample's median by counting draws per index; expanding the counts and sorting
+    /// must give the very same number (ties, repeated indices, even and odd sizes).
+    @Test func medianByCountingDrawsIsTheMedianOfTheSortedResample() {
+        var generator = SplitMix64(seed: 3)
+        for size in [2, 3, 4, 5, 8, 21, 40] {
+            let sorted = (0..<size).map { _ in Double(generator.index(below: 6)) * 12.5 }.sorted()  // ties on purpose
+            for _ in 0..<200 {
+                var draws = [Int](repeating: 0, count: size)
+                var resample: [Double] = []
+                for _ in 0..<size {
+                    let index = generator.index(below: size)
+                    draws[index] += 1
+                    resample.append(sorted[index])
+                }
+                #expect(medianOfDraws(draws, of: sorted) == RobustStatistics.medianOfSorted(resample.sorted()))
+            }
+        }
     }
 }
