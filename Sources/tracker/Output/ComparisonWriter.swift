@@ -44,7 +44,8 @@ enum ComparisonWriter {
                              sortValue: { RunComparison.sortValue($0.group.parameters[name]) })
         }
         columns.append(ComparisonColumn(
-            name: "runs", describesGroup: true, rightAligned: false, text: { idRanges($0.group.runIDs) },
+            name: "runs", describesGroup: true, rightAligned: false,
+            text: { shortened(idRanges($0.group.runIDs), to: 24) },
             fields: [("runs", { .text(idRanges($0.group.runIDs)) })],
             sortValue: { .integer($0.group.runIDs.first ?? 0) }))
         if comparison.grouping == .none {
@@ -326,6 +327,19 @@ enum ComparisonWriter {
         case .value(.integer), .value(.real), .value(.null), nil: return true
         default: return false
         }
+    }
+
+    /// `list` (comma-separated) cut after the items that fit in `width` characters, with `,…` for the rest:
+    /// `1,11,21,31,41,51,…`. The full list stays in CSV and JSON.
+    static func shortened(_ list: String, to width: Int) -> String {
+        guard list.count > width else { return list }
+        var kept = ""
+        for item in list.split(separator: ",") {
+            let next = kept.isEmpty ? String(item) : kept + "," + item
+            if next.count + 2 > width { break }
+            kept = next
+        }
+        return kept + ",…"
     }
 
     /// Run ids as ranges: `1-3,7,9-10`.

@@ -24,10 +24,12 @@ enum TableWriter {
         var widths = header.map(\.count)
         for row in cells { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }
         func line(_ values: [String]) -> String {
-            values.enumerated().map { index, value in
+            var line = values.enumerated().map { index, value in
                 let padding = String(repeating: " ", count: widths[index] - value.count)
                 return rightAligned[index] ? padding + value : value + padding
-            }.joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
+            }.joined(separator: "  ")
+            while line.last?.isWhitespace == true { line.removeLast() }
+            return line
         }
         var lines = [line(header), line(widths.map { String(repeating: "-", count: $0) })]
         lines += cells.map(line)
@@ -72,7 +74,11 @@ enum TableWriter {
 
     /// A real with at most 6 significant digits and no trailing zeros: 0.961111, 12.3457, 1.5e-07.
     static func formatReal(_ real: Double) -> String {
-        var text = String(format: "%.6g", real)
+        // C's formatter directly: Foundation's String(format:) costs microseconds a call, which shows over
+        // thousands of rows.
+        var buffer = [CChar](repeating: 0, count: 32)
+        _ = withVaList([real]) { vsnprintf(&buffer, buffer.count, "%.6g", $0) }
+        var text = String(cString: buffer)
         if text.contains("."), !text.contains("e") {
             while text.hasSuffix("0") { text.removeLast() }
             if text.hasSuffix(".") { text.removeLast() }
