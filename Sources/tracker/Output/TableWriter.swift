@@ -67,23 +67,26 @@ enum TableWriter {
         case .null: return ""
         case .integer(let integer): return String(integer)
         case .real(let real): return formatReal(real)
-        case .text(let text): return text.replacingOccurrences(of: "\n", with: " ")
+        case .text(let text): return text.utf8.contains(10) ? text.replacingOccurrences(of: "\n", with: " ") : text
         case .blob(let bytes): return "<\(bytes.count) bytes>"
         }
     }
 
     /// A real with at most 6 significant digits and no trailing zeros: 0.961111, 12.3457, 1.5e-07.
     static func formatReal(_ real: Double) -> String {
-        // C's formatter directly: Foundation's String(format:) costs microseconds a call, which shows over
-        // thousands of rows.
-        var buffer = [CChar](repeating: 0, count: 32)
-        _ = withVaList([real]) { vsnprintf(&buffer, buffer.count, "%.6g", $0) }
-        var text = String(cString: buffer)
-        if text.contains("."), !text.contains("e") {
-            while text.hasSuffix("0") { text.removeLast() }
-            if text.hasSuffix(".") { text.removeLast() }
+        // C's formatter, and the zeros trimmed in its buffer: Foundation's String(format:) and String edits cost
+        // microseconds a call, which shows over thousands of rows.
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 32) { buffer in
+            let length = Int(withVaList([real]) { vsnprintf(buffer.baseAddress!, 32, "%.6g", $0) })
+            var end = min(length, 31)
+            let text = UnsafeBufferPointer(rebasing: buffer[0..<end])
+            if text.contains(46 /* . */) && !text.contains(101 /* e */) {
+                while end > 0 && buffer[end - 1] == 48 /* 0 */ { end -= 1 }
+                if end > 0 && buffer[end - 1] == 46 { end -= 1 }
+            }
+            buffer[end] = 0
+            return String(cString: buffer.baseAddress!)
         }
-        return text
     }
 
     /// RFC 4180 CSV: a header line, then one line per row; reals in full precision.
