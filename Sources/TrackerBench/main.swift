@@ -165,6 +165,6 @@ if json {
     for result in results {
         print(result.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
               + result.configuration.padding(toLength: configurationWidth, withPad: " ", startingAt: 0)
-              + String(format: "%12.1f %@", result.value, result.unit))
+              + String(format: result.unit == "s" ? "%12.3f %@" : "%12.1f %@", result.value, result.unit))
     }
 }
