@@ -20,13 +20,13 @@ public enum PhaseAnalysis {
         let statuses = try database.runStatuses(runIDs)
         let parametersJSON = json(parameters)
         var cached = try database.phaseRecords(runIDs: runIDs, statistic: statistic)
-        let current = Set(cached.filter { record in
+        func isCurrent(_ record: PhaseRecord) -> Bool {
             record.detectorVersion == PhaseDetector.version && record.parameters == parametersJSON
                 && record.runStatus != "running" && record.runStatus == statuses[record.runID]
-        }.map(\.runID))
+        }
         // A run is fresh only if every stored row of it is current.
-        let stale = Set(cached.map(\.runID)).subtracting(current)
-        let fresh = recompute ? [] : Set(current.subtracting(stale))
+        let stale = Set(cached.filter { !isCurrent($0) }.map(\.runID))
+        let fresh = recompute ? [] : Set(cached.map(\.runID)).subtracting(stale)
         let toCompute = runIDs.filter { statuses[$0] != nil && !fresh.contains($0) }
         cached.removeAll { !fresh.contains($0.runID) }
         var computed: [PhaseRecord] = []
