@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "TrackerNumerics", dependencies: ["CBLAS"]),
         // Shapes, layers, losses, optimisers, the training loop. Knows nothing about SQL.
         .target(name: "TrackerEngine", dependencies: ["TrackerNumerics"]),
-        // Datasets bundled with tracker (UCI digits), decoded from the embedded gzip files.
+        // Datasets bundled with tracker (UCI digits, an MNIST subset), decoded from the embedded gzip files.
         .target(name: "TrackerDatasets", dependencies: ["TrackerEngine", "CZlib"],
                 plugins: ["EmbedFiles"]),
         // Correlation statistics and phase detection (later: comparison): pure functions over arrays.
@@ -46,9 +46,10 @@ let package = Package(
         .executableTarget(name: "tracker",
                           dependencies: ["TrackerExperiments", "TrackerStore", "TrackerEngine",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        // Benchmarks: training throughput, correlation cost, store write rate. Prints a table.
+        // Benchmarks: training throughput, correlation cost, data set load time, store write rate. Prints a table.
         .executableTarget(name: "tracker-bench",
-                          dependencies: ["TrackerExperiments", "TrackerStore", "TrackerEngine", "TrackerAnalysis"],
+                          dependencies: ["TrackerExperiments", "TrackerDatasets", "TrackerStore", "TrackerEngine",
+                                         "TrackerAnalysis"],
                           path: "Sources/TrackerBench"),
 
         // Counts the allocations of training steps under the malloc interposer; run by the allocation test.

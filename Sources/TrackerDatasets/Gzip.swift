@@ -8,7 +8,10 @@ public struct GzipError: Error, CustomStringConvertible, Sendable {
 }
 
 enum Gzip {
-    /// The inflated bytes of a complete gzip stream.
+    /// The inflated bytes of a complete gzip stream (its first member, if several are concatenated).
+    ///
+    /// zlib writes straight into the result, sized up front from the stream's trailer (ISIZE, the inflated
+    /// size mod 2³²; only a hint: the buffer grows if it is wrong), so a large file is not copied chunk by chunk.
     ///
     /// - Throws: ``GzipError`` for data that is not gzip, or is truncated or corrupt.
     static func inflate(_ compressed: [UInt8]) throws(GzipError) -> [UInt8] {
@@ -18,28 +21,39 @@ enum Gzip {
             throw GzipError(description: "zlib could not start inflating")
         }
         defer { inflateEnd(&stream) }
-        var output: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        let maximumStep = 1 << 30  // avail_out is 32-bit
+        var output = [UInt8](repeating: 0, count: Swift.min(Swift.max(sizeHint(compressed), 1 << 16), maximumStep))
+        var produced = 0
         var status: Int32 = Z_OK
         var input = compressed
         try input.withUnsafeMutableBufferPointer { (inputBuffer) throws(GzipError) in
             stream.next_in = inputBuffer.baseAddress
             stream.avail_in = uInt(inputBuffer.count)
             while status != Z_STREAM_END {
-                try chunk.withUnsafeMutableBufferPointer { (chunkBuffer) throws(GzipError) in
-                    stream.next_out = chunkBuffer.baseAddress
-                    stream.avail_out = uInt(chunkBuffer.count)
+                if produced == output.count {
+                    output.append(contentsOf: repeatElement(0, count: Swift.min(output.count, maximumStep)))
+                }
+                try output.withUnsafeMutableBufferPointer { (outputBuffer) throws(GzipError) in
+                    stream.next_out = outputBuffer.baseAddress! + produced
+                    stream.avail_out = uInt(outputBuffer.count - produced)
                     status = CZlib.inflate(&stream, Z_NO_FLUSH)
-                    guard status == Z_OK || status == Z_STREAM_END else {
-                        throw GzipError(description: "not a valid gzip stream (zlib status \(status))")
-                    }
-                    output.append(contentsOf: chunkBuffer[0..<(chunkBuffer.count - Int(stream.avail_out))])
+                    produced = outputBuffer.count - Int(stream.avail_out)
+                }
+                guard status == Z_OK || status == Z_STREAM_END else {
+                    throw GzipError(description: "not a valid gzip stream (zlib status \(status))")
                 }
                 if status == Z_OK && stream.avail_in == 0 && stream.avail_out != 0 {
                     throw GzipError(description: "truncated gzip stream")
                 }
             }
         }
+        output.removeLast(output.count - produced)
         return output
+    }
+
+    /// The inflated size a gzip trailer announces (its last 4 bytes, little-endian), or 0 if too short.
+    private static func sizeHint(_ compressed: [UInt8]) -> Int {
+        guard compressed.count >= 18 else { return 0 }  // 10-byte header + 8-byte trailer
+        return compressed.suffix(4).reversed().reduce(0) { $0 << 8 | Int($1) }
     }
 }

@@ -31,6 +31,8 @@ public struct ExperimentOutcome: Sendable {
     /// Per snapshot series ("dense1", "lstm1[time_pooled]"): the last mean |r| and the step at which it peaked.
     public let layers: [(name: String, peakStep: Int, peakMeanAbsR: Double?, finalMeanAbsR: Double?)]
     public let wallTime: Double
+    /// Seconds spent taking snapshots (probe forward passes and correlation statistics), part of `wallTime`.
+    public let snapshotTime: Double
 }
 
 /// Trains one network as configured and records the run in a tracker database. One runner, one run.
@@ -168,10 +170,13 @@ public final class ExperimentRunner {
         var latest: [Double?] = Array(repeating: nil, count: series.count)
         var peaks: [(step: Int, value: Double?)] = Array(repeating: (0, nil), count: series.count)
         var snapshotSteps = 0
+        var snapshotTime = 0.0
         var lastFlush = 0.0
         var lastProgress = -1.0
 
         func snapshot(at step: Int) {
+            let started = elapsed()
+            defer { snapshotTime += elapsed() - started }
             for (index, activations) in trainer.probeActivations(split.probe).enumerated() {
                 let summary = activations.values.withUnsafeBufferPointer {
                     workspace.summarize($0, samples: activations.samples, units: activations.units)
@@ -240,7 +245,7 @@ public final class ExperimentRunner {
             runID: recorder.runID, uuid: runUUID, status: status, steps: finalStep, totalSteps: trainer.totalSteps,
             snapshotSteps: snapshotSteps, finalTest: finals["test"], finalTrain: finals["train"],
             layers: series.indices.map { (series[$0], peaks[$0].step, peaks[$0].value, latest[$0]) },
-            wallTime: elapsed())
+            wallTime: elapsed(), snapshotTime: snapshotTime)
     }
 
     /// What the store records about this run before it trains.

@@ -1,4 +1,5 @@
 // Owned, fixed-size, zero-initialised memory for parameters, gradients, activations and optimiser state.
+import Foundation
 
 /// A block of `count` elements allocated once and freed when the owner goes away (llm.c-style memory).
 ///
@@ -22,8 +23,10 @@ public final class Buffer<Element: BitwiseCopyable & ExpressibleByIntegerLiteral
     /// All elements as a buffer pointer, valid while this object lives.
     public var elements: UnsafeMutableBufferPointer<Element> { UnsafeMutableBufferPointer(start: base, count: count) }
 
-    /// Sets the first `count` elements (all by default) to zero.
+    /// Sets the first `count` elements (all by default) to zero, with one memset: the generic element loop is not
+    /// specialised across modules and costs milliseconds per training step on large buffers.
+    @inlinable
     public func zero(count: Int? = nil) {
-        base.update(repeating: 0, count: count ?? self.count)
+        memset(UnsafeMutableRawPointer(base), 0, (count ?? self.count) * MemoryLayout<Element>.stride)
     }
 }

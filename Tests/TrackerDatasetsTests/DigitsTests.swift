@@ -1,4 +1,4 @@
-// The bundled digits data set and the gzip/CSV decoding behind it.
+// The bundled digits data set and the gzip decoding behind the bundled data sets.
 import Foundation
 import Testing
 @testable import TrackerDatasets
@@ -22,7 +22,10 @@ import Testing
     @Test func bundledDatasetsAreFoundByName() {
         #expect(BundledDataset.named("digits")?.name == "digits")
         #expect(BundledDataset.named("mnist") == nil)
+        #expect(BundledDataset.all.map(\.name) == ["digits", "mnist-5k"])
         #expect(BundledDataset.digits.source.contains("UCI"))
+        #expect(BundledDataset.digits.sampleShape.dimensions == [1, 8, 8])
+        #expect(BundledDataset.digits.defaultTestSamples == 360)
     }
 
     @Test func gzipRoundTripsAndRejectsGarbage() throws {
@@ -34,22 +37,17 @@ import Testing
         #expect(throws: GzipError.self) { try Gzip.inflate(Array(compressed.prefix(14))) }
     }
 
-    @Test func malformedCSVIsRejectedWithTheLine() throws {
-        let good = Array("0,1,0\n1,0,1\n".utf8)
-        let parsed = try CSVClassification.parse(good, name: "toy", featureCount: 2, classCount: 2, scale: 1)
-        #expect(parsed.labels == [0, 1])
-        do {
-            _ = try CSVClassification.parse(Array("0,1,0\n1,x,1\n".utf8), name: "toy", featureCount: 2, classCount: 2,
-                                            scale: 1)
-            Issue.record("expected an error")
-        } catch let error as DatasetFormatError {
-            #expect(error.description == "toy: line 2: 'x' is not a number")
-        }
-        #expect(throws: DatasetFormatError.self) {
-            try CSVClassification.parse(Array("0,1\n".utf8), name: "toy", featureCount: 2, classCount: 2, scale: 1)
-        }
-        #expect(throws: DatasetFormatError.self) {
-            try CSVClassification.parse(Array("0,1,7\n".utf8), name: "toy", featureCount: 2, classCount: 2, scale: 1)
-        }
+    @Test func gzipOutputGrowsPastAWrongSizeHint() throws {
+        // 100000 zero bytes: gzip.compress(b"\0" * 100000, mtime=0) in Python (a run of 96 zero bytes inside).
+        let zeros: [UInt8] = [0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x03, 0xed, 0xc1, 0x31, 0x01, 0x00,
+                              0x00, 0x00, 0xc2, 0xa0, 0xf5, 0x4f, 0x6d, 0x0d, 0x0f, 0xa0]
+            + [UInt8](repeating: 0, count: 96) + [0x80, 0x57, 0x03, 0x7d, 0x95, 0x11, 0xd4, 0xa0, 0x86, 0x01, 0x00]
+        // "x": gzip.compress(b"x", mtime=0). Appended as a second member, its trailer's size (1 byte) is the one
+        // the size hint reads, while the first member inflates to 100000 bytes; only the first member is read.
+        let letter: [UInt8] = [0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x03, 0xab, 0x00, 0x00, 0x83, 0x16,
+                               0xdc, 0x8c, 0x01, 0x00, 0x00, 0x00]
+        #expect(try Gzip.inflate(zeros) == [UInt8](repeating: 0, count: 100_000))
+        #expect(try Gzip.inflate(zeros + letter) == [UInt8](repeating: 0, count: 100_000))
+        #expect(try Gzip.inflate(letter) == Array("x".utf8))
     }
 }

@@ -90,6 +90,10 @@ import TrackerTestSupport
         #expect(try numbers(third.runID) != a)
         let sets = try database.query(sql: "SELECT count(DISTINCT hyperparameter_set_id) FROM runs")
         #expect(sets.rows == [[.integer(1)]], "seeds of one setting share a hyperparameter set")
+        // The BLAS thread count, part of what makes the numbers reproducible, is stored with every run (every test
+        // in this process uses the default, all cores: OpenBLAS's count is process-wide).
+        let threads = try database.query(sql: "SELECT DISTINCT blas_threads FROM runs")
+        #expect(threads.rows == [[.integer(Int64(ProcessInfo.processInfo.activeProcessorCount))]])
     }
 
     @Test func stoppingMarksTheRunInterrupted() throws {

@@ -94,3 +94,49 @@ import TrackerTestSupport
         }
     }
 }
+
+@Suite struct ShippedMigrationTests {
+    /// A schema-1 file (as #2 wrote it) with one run, migrated by the shipped migrations: nothing is lost, old rows
+    /// get the meaning they had (no reduction, probed = hidden, one BLAS thread), and the views read them.
+    @Test func aVersionOneDatabaseKeepsItsRunsThroughEveryMigration() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let path = folder.path("v1.sqlite")
+        let queue = try DatabaseQueue(path: path)
+        try queue.writeWithoutTransaction { db in
+            try Migrator.migrate(db, path: path, migrations: Array(Migration.all.prefix(1)))
+        }
+        try queue.write { db in
+            try db.execute(sql: """
+                INSERT INTO architectures VALUES (1, 'h', '{"inputSize":4,"layers":[]}', '4-8relu-2', 4, 2, 58);
+                INSERT INTO layers VALUES (1, 0, 'dense1', 'dense', 8, 'relu', 1), (1, 1, 'output', 'dense', 2, NULL, 0);
+                INSERT INTO hyperparameter_sets VALUES (1, 'hp', '{"learning_rate":0.05}');
+                INSERT INTO hyperparameters VALUES (1, 'learning_rate', 0.05);
+                INSERT INTO datasets VALUES (1, 'digits', 'UCI', 10, 4, 2, 'data');
+                INSERT INTO runs (id, uuid, name, status, created_at, seed, tracker_version, host, command_line,
+                    architecture_id, hyperparameter_set_id, dataset_id, train_samples, test_samples, probe_samples,
+                    total_steps, snapshot_schedule)
+                VALUES (1, 'u-1', 'old', 'finished', '2026-11-01T00:00:00.000Z', 0, '0.1.0', 'h', 'tracker run', 1, 1,
+                    1, 8, 2, 2, 2, '{}');
+                INSERT INTO step_metrics VALUES (1, 1, 0, 0.7, 0.5, 0.05, 0.01), (1, 2, 0, 0.6, 0.5, 0.05, 0.02);
+                INSERT INTO snapshots VALUES (1, 0, 0, 2, 8, 1, 0, 21, 0.25, 0.1), (1, 2, 0, 2, 8, 0, 0, 28, 0.3, 0.2);
+                """)
+        }
+        try queue.writeWithoutTransaction { db in try Migrator.migrate(db, path: path) }
+        try queue.read { (db: Database) throws in
+            #expect(try Int.fetchOne(db, sql: "PRAGMA user_version") == Migration.latestVersion)
+            #expect(try Row.fetchAll(db, sql: "SELECT step, reduction, dead_units, mean_abs_r FROM snapshots ORDER BY step")
+                        == [["step": 0, "reduction": "none", "dead_units": 1, "mean_abs_r": 0.25],
+                            ["step": 2, "reduction": "none", "dead_units": 0, "mean_abs_r": 0.3]])
+            #expect(try Int.fetchOne(db, sql: "SELECT blas_threads FROM runs") == 1)
+            #expect(try Int.fetchAll(db, sql: "SELECT is_probed FROM layers ORDER BY layer_index") == [1, 0])
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM step_metrics WHERE gradient_norm IS NULL") == 2)
+            #expect(try String.fetchAll(db, sql: "SELECT layer_name || ':' || reduction FROM snapshot_series")
+                        == ["dense1:none", "dense1:none"])
+            #expect(try Int.fetchOne(db, sql: "SELECT snapshot_rows FROM run_overview") == 2)
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM phase_summary") == 0)
+            #expect(try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").isEmpty)
+            #expect(try String.fetchOne(db, sql: "PRAGMA integrity_check") == "ok")
+        }
+    }
+}

@@ -259,7 +259,10 @@ public struct Architecture: Hashable, Sendable {
                 current = .features(layer.units)
             case .conv2d, .maxpool2d, .avgpool2d:
                 guard current.rank == 3 else { throw fail("needs a C×H×W input, got \(current)") }
-                let (kernel, stride, padding) = (layer.kernel ?? 0, layer.stride ?? 1, layer.padding ?? 0)
+                // A pool's stride defaults to its kernel (as LayerSpec.maxPool and PyTorch), a conv's to 1.
+                let defaultStride = layer.kind == .conv2d ? 1 : (layer.kernel ?? 1)
+                let (kernel, stride, padding) = (layer.kernel ?? 0, layer.stride ?? defaultStride, layer.padding ?? 0)
+                if layer.kind != .conv2d && padding != 0 { throw fail("has padding \(padding); pooling takes none") }
                 guard kernel >= 1, stride >= 1, padding >= 0, padding < kernel else {
                     throw fail("needs kernel ≥ 1, stride ≥ 1 and 0 ≤ padding < kernel")
                 }

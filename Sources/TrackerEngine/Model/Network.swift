@@ -79,10 +79,22 @@ public final class Network {
                 result.append((index, FlattenLayer(inputShape: input)))
             case .last:
                 result.append((index, LastTimeStepLayer(inputShape: input)))
+            case .rnn:
+                result.append((index, RecurrentLayer(cell: .rnn, inputShape: input, hiddenSize: spec.units)))
+            case .lstm:
+                result.append((index, RecurrentLayer(cell: .lstm, inputShape: input, hiddenSize: spec.units)))
+            case .gru:
+                result.append((index, RecurrentLayer(cell: .gru, inputShape: input, hiddenSize: spec.units)))
             case .activation:
                 break
-            case .conv2d, .maxpool2d, .avgpool2d, .globalavgpool, .rnn, .lstm, .gru:
-                throw ArchitectureError("architecture \(architecture.summary): \(spec.kind.rawValue) layers are not built yet")
+            case .conv2d:
+                result.append((index, Conv2DLayer(inputShape: input, channels: spec.units, kernel: spec.kernel ?? 0,
+                                                  stride: spec.stride ?? 1, padding: spec.padding ?? 0)))
+            case .maxpool2d, .avgpool2d:
+                result.append((index, Pool2DLayer(kind: spec.kind == .maxpool2d ? .max : .average, inputShape: input,
+                                                  kernel: spec.kernel ?? 0, stride: spec.stride ?? spec.kernel ?? 1)))
+            case .globalavgpool:
+                result.append((index, GlobalAveragePoolLayer(inputShape: input)))
             }
             if let activation = spec.activation {
                 result.append((index, ActivationLayer(activation, shape: output)))

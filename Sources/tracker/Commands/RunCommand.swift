@@ -249,6 +249,7 @@ enum RunSummary {
                 ("total_steps", "\(outcome.totalSteps)"), ("snapshot_steps", "\(outcome.snapshotSteps)"),
                 ("test_accuracy", number(outcome.finalTest?.accuracy)), ("test_loss", number(outcome.finalTest?.loss)),
                 ("train_accuracy", number(outcome.finalTrain?.accuracy)), ("wall_time", number(outcome.wallTime)),
+                ("snapshot_time", number(outcome.snapshotTime)),
                 ("layers", "[" + layers.joined(separator: ",") + "]"),
             ]) + "\n"
         }
