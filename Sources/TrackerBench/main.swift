@@ -44,7 +44,7 @@ if let model = option("--model") {
 if arguments.contains("--help") || arguments.contains("-h") {
     print("""
         usage: tracker-bench --model mlp|cnn|rnn|lstm|gru [--threads N] [--batch 128] [--steps N]
-               tracker-bench [--quick] [--json]
+               tracker-bench [--quick] [--json] [--commands-only | --no-commands] [--database PATH]
           --model  trains one reference model (../shared/bench/torch_reference.py's) on random 28x28 inputs and
                    prints steps/s and peak RSS as one JSON line (default: every core, batch 128, as the reference)
           Without --model:
