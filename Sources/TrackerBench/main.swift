@@ -1,4 +1,5 @@
-// tracker-bench: training throughput, correlation cost, data set load time and store write rate, as a table.
+// tracker-bench: training throughput, correlation cost, data set load time, store write rate, and the analysis
+// commands over a 1000-run database, as a table.
 //
 // Compare with PyTorch on the same models by running the reference in the same session:
 //   scripts/bench   (runs this and ../shared/bench/torch_reference.py when torch is installed, and prints ratios)
@@ -18,6 +19,8 @@ struct Measurement {
 let arguments = CommandLine.arguments.dropFirst()
 let json = arguments.contains("--json")
 let quick = arguments.contains("--quick")
+let commandsOnly = arguments.contains("--commands-only")
+let skipCommands = arguments.contains("--no-commands")
 /// The value after `flag` in the arguments, if any.
 func option(_ flag: String) -> String? {
     guard let index = arguments.firstIndex(of: flag), arguments.index(after: index) < arguments.endIndex else { return nil }
@@ -41,15 +44,20 @@ if let model = option("--model") {
 if arguments.contains("--help") || arguments.contains("-h") {
     print("""
         usage: tracker-bench --model mlp|cnn|rnn|lstm|gru [--threads N] [--batch 128] [--steps N]
-               tracker-bench [--quick] [--json]
+               tracker-bench [--quick] [--json] [--commands-only | --no-commands] [--database PATH]
           --model  trains one reference model (../shared/bench/torch_reference.py's) on random 28x28 inputs and
                    prints steps/s and peak RSS as one JSON line (default: every core, batch 128, as the reference)
           Without --model:
           Measures training steps/s (the reference's 784-256-256-10 MLP at batch 128 on random data, and the
           default digits MLP), the time of one correlation summary, the time to load each bundled data set, and
-          store inserts/s by binding path.
-          --quick  fewer repetitions (a smoke run)
-          --json   one JSON object per line instead of a table
+          store inserts/s by binding path. Then builds a database of 1000 runs x 200 snapshots x 4 layers through
+          the recording API and times the `tracker phases` and `tracker compare` processes over it (median of 3;
+          needs `tracker` built beside tracker-bench: swift build -c release --product tracker).
+          --quick          fewer repetitions (a smoke run)
+          --json           one JSON object per line instead of a table
+          --commands-only  only the database and command timings
+          --no-commands    everything but them
+          --database PATH  keep the commands' database at PATH, and reuse it when it exists (for profiling)
         """)
     exit(0)
 }
@@ -86,76 +94,92 @@ func trainingStepsPerSecond(hidden: String, inputSize: Int, batch: Int, steps: I
 }
 
 var results: [Measurement] = []
-let trainSteps = quick ? 40 : 200
-results.append(Measurement(
-    name: "train_mlp", configuration: "784-256-256-10 relu, batch 128 (reference 'mlp')",
-    value: try trainingStepsPerSecond(hidden: "256,256", inputSize: 784, batch: 128, steps: trainSteps),
-    unit: "steps/s"))
-results.append(Measurement(
-    name: "train_digits", configuration: "64-128-64-10 relu, batch 32 (tracker run default)",
-    value: try trainingStepsPerSecond(hidden: "128,64", inputSize: 64, batch: 32, steps: trainSteps * 5),
-    unit: "steps/s"))
-
-for (samples, units) in [(256, 128), (1024, 256), (2048, 1024)] {
-    var generator = SeededGenerator(seed: 2)
-    let values = (0..<(samples * units)).map { _ in Float(generator.nextGaussian()) }
-    let workspace = CorrelationWorkspace()
-    let time = values.withUnsafeBufferPointer { buffer in
-        median(repeats: quick ? 3 : 7) { _ = workspace.summarize(buffer, samples: samples, units: units) }
-    }
-    let note = samples == 256 ? "(a tracker run snapshot)" : "(reference corrcoef)"
-    results.append(Measurement(name: "correlation", configuration: "\(samples)x\(units) summary \(note)",
-                               value: time * 1000, unit: "ms"))
-}
-
-for bundled in BundledDataset.all {
-    let time = try median(repeats: quick ? 3 : 7) { _ = try bundled.load() }
-    results.append(Measurement(name: "load_dataset", configuration: "\(bundled.name) (base64, inflate, parse, check)",
-                               value: time * 1000, unit: "ms"))
-}
-
 let folder = FileManager.default.temporaryDirectory.appending(path: "tracker-bench-\(UUID().uuidString)")
 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(at: folder) }
-let database = try TrackerDatabase.open(path: folder.appending(path: "bench.sqlite").path)
-let rows = quick ? 20_000 : 100_000
-let rowsPerTransaction = 2048
-/// Writes `rows` step rows for a new run through `path`; returns rows per second.
-func insertRate(_ path: RunRecorder.BindingPath) throws -> Double {
-    let recorder = try database.beginRun(RunDescription(
-        name: "bench", seed: 0, host: "bench", commandLine: "tracker-bench",
-        architecture: ArchitectureDescription(specJSON: "{}", summary: "-", inputSize: 1, outputSize: 1,
-                                              parameterCount: 0, layers: []),
-        hyperparameters: [:],
-        dataset: DatasetDescription(name: "none", source: "bench", sampleCount: 0, featureCount: 0, classCount: 0,
-                                    contentHash: "0"),
-        trainSamples: 0, testSamples: 0, probeSamples: 0, totalSteps: rows, snapshotScheduleJSON: "{}", tags: []))
-    recorder.bindingPath = path
-    let elapsed = try seconds(clock.measure {
-        var step = 0
-        while step < rows {
-            for _ in 0..<rowsPerTransaction where step < rows {
-                step += 1
-                recorder.record(step: StepMetricsRow(step: step, epoch: step / 1000, trainLoss: 1 / Double(step),
-                                                     trainAccuracy: 0.5, learningRate: 0.01, wallTime: Double(step)))
-            }
-            try recorder.flush()
-        }
-    })
-    try recorder.finish(.finished)
-    return Double(rows) / elapsed
-}
-// Alternate the paths over several rounds (the file grows as it goes) and keep each path's median.
-var rates: [RunRecorder.BindingPath: [Double]] = [:]
-_ = try insertRate(.direct)  // warm-up: the first run pays for growing a new file
-for _ in 0..<(quick ? 1 : 5) {
-    for path in RunRecorder.BindingPath.allCases { rates[path, default: []].append(try insertRate(path)) }
-}
-for path in RunRecorder.BindingPath.allCases {
-    let sorted = rates[path, default: [0]].sorted()
+
+if !commandsOnly {
+    let trainSteps = quick ? 40 : 200
     results.append(Measurement(
-        name: "store_step_rows", configuration: "\(path.rawValue) binding, \(rowsPerTransaction) rows/transaction",
-        value: sorted[sorted.count / 2], unit: "rows/s"))
+        name: "train_mlp", configuration: "784-256-256-10 relu, batch 128 (reference 'mlp')",
+        value: try trainingStepsPerSecond(hidden: "256,256", inputSize: 784, batch: 128, steps: trainSteps),
+        unit: "steps/s"))
+    results.append(Measurement(
+        name: "train_digits", configuration: "64-128-64-10 relu, batch 32 (tracker run default)",
+        value: try trainingStepsPerSecond(hidden: "128,64", inputSize: 64, batch: 32, steps: trainSteps * 5),
+        unit: "steps/s"))
+
+    for (samples, units) in [(256, 128), (1024, 256), (2048, 1024)] {
+        var generator = SeededGenerator(seed: 2)
+        let values = (0..<(samples * units)).map { _ in Float(generator.nextGaussian()) }
+        let workspace = CorrelationWorkspace()
+        let time = values.withUnsafeBufferPointer { buffer in
+            median(repeats: quick ? 3 : 7) { _ = workspace.summarize(buffer, samples: samples, units: units) }
+        }
+        let note = samples == 256 ? "(a tracker run snapshot)" : "(reference corrcoef)"
+        results.append(Measurement(name: "correlation", configuration: "\(samples)x\(units) summary \(note)",
+                                   value: time * 1000, unit: "ms"))
+    }
+
+    for bundled in BundledDataset.all {
+        let time = try median(repeats: quick ? 3 : 7) { _ = try bundled.load() }
+        results.append(Measurement(name: "load_dataset",
+                                   configuration: "\(bundled.name) (base64, inflate, parse, check)",
+                                   value: time * 1000, unit: "ms"))
+    }
+
+    let database = try TrackerDatabase.open(path: folder.appending(path: "bench.sqlite").path)
+    let rows = quick ? 20_000 : 100_000
+    let rowsPerTransaction = 2048
+    /// Writes `rows` step rows for a new run through `path`; returns rows per second.
+    func insertRate(_ path: RunRecorder.BindingPath) throws -> Double {
+        let recorder = try database.beginRun(RunDescription(
+            name: "bench", seed: 0, host: "bench", commandLine: "tracker-bench",
+            architecture: ArchitectureDescription(specJSON: "{}", summary: "-", inputSize: 1, outputSize: 1,
+                                                  parameterCount: 0, layers: []),
+            hyperparameters: [:],
+            dataset: DatasetDescription(name: "none", source: "bench", sampleCount: 0, featureCount: 0, classCount: 0,
+                                        contentHash: "0"),
+            trainSamples: 0, testSamples: 0, probeSamples: 0, totalSteps: rows, snapshotScheduleJSON: "{}", tags: []))
+        recorder.bindingPath = path
+        let elapsed = try seconds(clock.measure {
+            var step = 0
+            while step < rows {
+                for _ in 0..<rowsPerTransaction where step < rows {
+                    step += 1
+                    recorder.record(step: StepMetricsRow(
+                    step: step, epoch: step / 1000, trainLoss: 1 / Double(step), trainAccuracy: 0.5,
+                    learningRate: 0.01, wallTime: Double(step)))
+                }
+                try recorder.flush()
+            }
+        })
+        try recorder.finish(.finished)
+        return Double(rows) / elapsed
+    }
+    // Alternate the paths over several rounds (the file grows as it goes) and keep each path's median.
+    var rates: [RunRecorder.BindingPath: [Double]] = [:]
+    _ = try insertRate(.direct)  // warm-up: the first run pays for growing a new file
+    for _ in 0..<(quick ? 1 : 5) {
+        for path in RunRecorder.BindingPath.allCases { rates[path, default: []].append(try insertRate(path)) }
+    }
+    for path in RunRecorder.BindingPath.allCases {
+        let sorted = rates[path, default: [0]].sorted()
+        results.append(Measurement(
+            name: "store_step_rows", configuration: "\(path.rawValue) binding, \(rowsPerTransaction) rows/transaction",
+            value: sorted[sorted.count / 2], unit: "rows/s"))
+    }
+}
+
+if !skipCommands {
+    let tracker = (Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0]))
+        .deletingLastPathComponent().appending(path: "tracker")
+    if FileManager.default.isExecutableFile(atPath: tracker.path) {
+        results += try CommandBenchmark.measure(tracker: tracker, folder: folder, database: option("--database"))
+    } else {
+        FileHandle.standardError.write(Data(("no tracker binary at \(tracker.path): command timings skipped "
+                                             + "(swift build -c release --product tracker)\n").utf8))
+    }
 }
 
 if json {
@@ -171,6 +195,6 @@ if json {
     for result in results {
         print(result.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
               + result.configuration.padding(toLength: configurationWidth, withPad: " ", startingAt: 0)
-              + String(format: "%12.1f %@", result.value, result.unit))
+              + String(format: result.unit == "s" ? "%12.3f %@" : "%12.1f %@", result.value, result.unit))
     }
 }

@@ -20,20 +20,23 @@ public enum PhaseAnalysis {
         let statuses = try database.runStatuses(runIDs)
         let parametersJSON = json(parameters)
         var cached = try database.phaseRecords(runIDs: runIDs, statistic: statistic)
-        let current = Set(cached.filter { record in
+        func isCurrent(_ record: PhaseRecord) -> Bool {
             record.detectorVersion == PhaseDetector.version && record.parameters == parametersJSON
                 && record.runStatus != "running" && record.runStatus == statuses[record.runID]
-        }.map(\.runID))
+        }
         // A run is fresh only if every stored row of it is current.
-        let stale = Set(cached.map(\.runID)).subtracting(current)
-        let fresh = recompute ? [] : Set(current.subtracting(stale))
+        let stale = Set(cached.filter { !isCurrent($0) }.map(\.runID))
+        let fresh = recompute ? [] : Set(cached.map(\.runID)).subtracting(stale)
         let toCompute = runIDs.filter { statuses[$0] != nil && !fresh.contains($0) }
         cached.removeAll { !fresh.contains($0.runID) }
         var computed: [PhaseRecord] = []
         if !toCompute.isEmpty {
+            var computedAt: String?  // one analysis, one time: taken by the first record, shared by the others
             for series in try database.snapshotSeries(runIDs: toCompute, statistic: statistic) {
-                computed.append(record(for: series, statistic: statistic, parameters: parameters,
-                                       parametersJSON: parametersJSON))
+                let detected = record(for: series, statistic: statistic, parameters: parameters,
+                                      parametersJSON: parametersJSON, computedAt: computedAt)
+                computedAt = detected.computedAt
+                computed.append(detected)
             }
             try database.savePhaseRecords(computed)
         }
@@ -43,8 +46,10 @@ public enum PhaseAnalysis {
     }
 
     /// Detects the phases of one series and describes them as a `phase_results` row.
+    ///
+    /// - Parameter computedAt: the `computed_at` time to record (nil: now).
     public static func record(for series: SnapshotSeries, statistic: String, parameters: PhaseDetectorParameters,
-                              parametersJSON: String? = nil) -> PhaseRecord {
+                              parametersJSON: String? = nil, computedAt: String? = nil) -> PhaseRecord {
         let floor = statistic == "mean_abs_r" ? NoiseFloor.meanAbsR(probeSamples: series.probeSamples) : nil
         let result = PhaseDetector.detect(steps: series.steps, values: series.values, parameters: parameters,
                                           noiseFloor: floor)
@@ -56,7 +61,7 @@ public enum PhaseAnalysis {
             peakValue: result.peakValue, riseAmplitude: result.riseAmplitude, riseDuration: result.riseDuration,
             decayFraction: result.decayFraction, halfDecayStep: result.halfDecayStep, finalValue: result.finalValue,
             noiseSigma: result.noiseSigma, noiseFloor: result.noiseFloor, otherPeaks: result.otherPeaks,
-            firstNonFiniteStep: result.firstNonFiniteStep, layerName: series.layerName)
+            firstNonFiniteStep: result.firstNonFiniteStep, computedAt: computedAt, layerName: series.layerName)
     }
 
     /// The parameters as stored: canonical JSON (sorted keys), so equal parameters compare equal as text.

@@ -13,6 +13,6 @@ struct Tracker: ParsableCommand {
             hidden layer. Query it with `tracker sql`, `tracker query`, or plain sqlite3.
             """,
         version: TrackerVersion.current,
-        subcommands: [RunCommand.self, RunsCommand.self, ShowCommand.self, PhasesCommand.self, SQLCommand.self,
-                      QueryCommand.self])
+        subcommands: [RunCommand.self, RunsCommand.self, ShowCommand.self, PhasesCommand.self, CompareCommand.self,
+                      SQLCommand.self, QueryCommand.self])
 }

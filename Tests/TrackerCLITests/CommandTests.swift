@@ -8,7 +8,7 @@ import Testing
         defer { workspace.cleanup() }
         let root = try workspace.tracker("--help")
         #expect(root.status == 0)
-        for command in ["run", "runs", "show", "sql", "query"] {
+        for command in ["run", "runs", "show", "phases", "compare", "sql", "query"] {
             #expect(root.standardOutput.contains("  \(command) "), "root help lists \(command)")
             let help = try TrackerProcess.run([command, "--help"], in: workspace.url)
             #expect(help.status == 0, "\(command) --help")
@@ -84,7 +84,7 @@ import Testing
         let series = try workspace.tracker("query", "snapshot_series", "--param", "run=1", "--param", "layer=dense2",
                                            "--format", "csv")
         #expect(series.status == 0)
-        #expect(series.standardOutput.hasPrefix("layer_name,step,units"))
+        #expect(series.standardOutput.hasPrefix("layer_name,reduction,step,units"))
         #expect(series.standardOutput.split(separator: "\n").dropFirst().allSatisfy { $0.hasPrefix("dense2,") })
         let peak = try workspace.tracker("query", "peak_correlation")
         #expect(peak.standardOutput.contains("dense1"))

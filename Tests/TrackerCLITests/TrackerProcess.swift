@@ -54,6 +54,46 @@ enum TrackerProcess {
                           standardError: (try? String(contentsOf: err, encoding: .utf8)) ?? "")
     }
 
+    /// Runs `tracker arguments...` in `directory` with its stdout on a pseudo-terminal (as in an interactive
+    /// shell; stderr is discarded); returns what it printed there, with the terminal's CR LF line ends made LF.
+    static func runInTerminal(_ arguments: [String], in directory: URL) throws -> String {
+        // Glibc's Swift module hides the pseudo-terminal calls (they need _XOPEN_SOURCE): look them up in libc.
+        typealias OpenFunction = @convention(c) (Int32) -> Int32
+        typealias NameFunction = @convention(c) (Int32) -> UnsafeMutablePointer<CChar>?
+        let libc = dlopen(nil, RTLD_NOW)
+        func function<T>(_ name: String, as type: T.Type) throws -> T {
+            guard let symbol = dlsym(libc, name) else { throw CocoaError(.featureUnsupported) }
+            return unsafeBitCast(symbol, to: type)
+        }
+        let master = try function("posix_openpt", as: OpenFunction.self)(O_RDWR | O_NOCTTY)
+        guard master >= 0, try function("grantpt", as: OpenFunction.self)(master) == 0,
+              try function("unlockpt", as: OpenFunction.self)(master) == 0,
+              let name = try function("ptsname", as: NameFunction.self)(master) else {
+            throw CocoaError(.fileNoSuchFile)
+        }
+        let terminal = open(String(cString: name), O_RDWR | O_NOCTTY)
+        guard terminal >= 0 else { throw CocoaError(.fileNoSuchFile) }
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        process.standardOutput = FileHandle(fileDescriptor: terminal, closeOnDealloc: false)  // closed below, once
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        close(terminal)  // the child holds the terminal now; reading the master ends once it exits
+        var output = Data()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = read(master, &buffer, buffer.count)
+            if count <= 0 { break }
+            output.append(contentsOf: buffer[0..<count])
+        }
+        process.waitUntilExit()
+        close(master)
+        return String(decoding: output, as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n")
+    }
+
     /// Runs `tracker arguments...` in `directory` to completion.
     static func run(_ arguments: [String], in directory: URL, executable: URL = executable) throws -> Invocation {
         finish(try start(arguments, in: directory, executable: executable))

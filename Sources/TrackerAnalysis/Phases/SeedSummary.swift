@@ -94,7 +94,8 @@ extension PhaseDetector {
     /// - Edge cases: no results → counts all 0, no median; m == 0 → median and CI nil; m == 1 → median set,
     ///   CI nil (one seed says nothing about spread). With few seeds the percentile bootstrap of a median is
     ///   coarse (its ends are order statistics of the sample) and somewhat too narrow.
-    /// - Cost: O(B · m log m), one buffer of m and one of B doubles.
+    /// - Cost: O(B · m) (each resample's median found by counting draws, not sorting) and O(B log B) for the
+    ///   percentiles; one buffer of m counts and one of B doubles.
     /// - Precondition: resamples ≥ 1.
     public static func summarizeSeeds(_ results: [PhaseResult], resamples: Int = 2000,
                                       seed: UInt64 = defaultBootstrapSeed) -> SeedSummary {
@@ -108,12 +109,14 @@ extension PhaseDetector {
         var upper: Double?
         if count >= 2 {
             var generator = SplitMix64(seed: seed)
-            var draw = [Double](repeating: 0, count: count)
+            // A resample sorted is each index of the sorted peak steps repeated as often as it was drawn, so its
+            // middle values are found by counting the draws per index: the same medians as sorting, in O(m).
+            var draws = [Int](repeating: 0, count: count)
             var medians = [Double](repeating: 0, count: resamples)
             for resample in 0..<resamples {
-                for j in 0..<count { draw[j] = peakSteps[generator.index(below: count)] }
-                draw.sort()
-                medians[resample] = RobustStatistics.medianOfSorted(draw)
+                for j in 0..<count { draws[j] = 0 }
+                for _ in 0..<count { draws[generator.index(below: count)] += 1 }
+                medians[resample] = medianOfDraws(draws, of: peakSteps)
             }
             medians.sort()
             lower = RobustStatistics.percentile(sorted: medians, 2.5)
@@ -123,6 +126,22 @@ extension PhaseDetector {
                            medianPeakStep: count == 0 ? nil : RobustStatistics.medianOfSorted(peakSteps),
                            peakStepLower: lower, peakStepUpper: upper, resamples: resamples, bootstrapSeed: seed)
     }
+}
+
+/// The median of a resample given as draw counts per index of ascending `sorted` (counts sum to sorted.count): the
+/// value at the middle position of the resample in sorted order, or the mean of the two middle ones for an even
+/// count, exactly as ``RobustStatistics/medianOfSorted(_:)`` of the sorted resample.
+func medianOfDraws(_ draws: [Int], of sorted: [Double]) -> Double {
+    let count = sorted.count
+    let lowerPosition = (count - 1) / 2, upperPosition = count / 2
+    var seen = 0
+    var lower: Double?
+    for index in 0..<count where draws[index] > 0 {
+        seen += draws[index]
+        if lower == nil && seen > lowerPosition { lower = sorted[index] }
+        if seen > upperPosition { return count % 2 == 1 ? sorted[index] : (lower! + sorted[index]) / 2 }
+    }
+    preconditionFailure("draw counts must sum to the sample size")
 }
 
 /// SplitMix64 (Steele, Lea & Flood 2014): a small, fast, fully specified generator for the bootstrap.

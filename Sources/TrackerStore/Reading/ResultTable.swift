@@ -3,7 +3,7 @@ import Foundation
 import GRDB
 
 /// A value of a result cell, with SQLite's storage class.
-public enum SQLValue: Sendable, Equatable {
+public enum SQLValue: Sendable, Hashable {
     case null
     case integer(Int64)
     case real(Double)

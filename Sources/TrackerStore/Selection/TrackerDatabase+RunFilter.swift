@@ -18,12 +18,13 @@ extension TrackerDatabase {
     }
 
     /// Every name a filter can use on this database: the run columns, `tag`, the final metrics, then the
-    /// hyperparameter aliases whose key some run has, and every hyperparameter key of a run, sorted.
+    /// hyperparameter aliases whose key some run has, and every hyperparameter key of a run, sorted; each name once
+    /// (a key spelt like a run column, such as `test_samples`, is listed as the run column it resolves to).
     public func filterNames() throws -> [String] {
         let keys = try hyperparameterKeys()
         let aliases = RunFilterExpression.hyperparameterAliases.filter { keys.contains($0.value) }.keys.sorted()
-        return RunFilterExpression.runColumnNames + ["tag"] + RunFilterExpression.finalMetricNames + aliases
-            + keys.sorted()
+        let fixed = RunFilterExpression.runColumnNames + ["tag"] + RunFilterExpression.finalMetricNames
+        return fixed + aliases + keys.sorted().filter { !fixed.contains($0) }
     }
 
     /// The names of `filter` that stand for nothing in this database, in order of first appearance: names that are
@@ -34,8 +35,14 @@ extension TrackerDatabase {
     /// ```
     /// On a database without runs every hyperparameter name is unknown.
     public func unknownNames(in filter: RunFilterExpression) throws -> [String] {
+        try unknownNames(filter.names)
+    }
+
+    /// The names among `names` that stand for nothing in this database, in their order: what
+    /// ``unknownNames(in:)`` reports for a filter using them (e.g. the keys of `tracker compare --group-by`).
+    public func unknownNames(_ names: [String]) throws -> [String] {
         let keys = try hyperparameterKeys()
-        return filter.names.filter { name in
+        return names.filter { name in
             guard case .hyperparameter(let key) = RunFilterName(name) else { return false }
             return !keys.contains(key)
         }

@@ -63,13 +63,18 @@ struct PhasesCommand: ParsableCommand {
     func run() throws {
         let store = try database.open(create: false)
         let runIDs = references.isEmpty ? try store.runIDs(matching: nil) : try references.map(store.resolveRun)
+        if runIDs.isEmpty { throw CommandFailure("no runs in \(database.db)") }
+        if let layer {
+            let known = try store.probedLayerNames(runIDs: runIDs)
+            if !known.contains(layer) {
+                throw usageFailure("--layer: no probed layer named '\(layer)' in the runs given (known: "
+                                   + known.joined(separator: ", ") + ")")
+            }
+        }
         let records = try PhaseAnalysis.results(for: runIDs, in: store, statistic: detector.statistic,
                                                 parameters: detector.parameters, layer: layer,
                                                 recompute: detector.recompute)
-        if records.isEmpty {
-            throw CommandFailure(layer.map { "no probed layer named '\($0)' in the runs given" }
-                                 ?? (runIDs.isEmpty ? "no runs in \(database.db)" : "the runs given have no snapshots"))
-        }
+        if records.isEmpty { throw CommandFailure("the runs given have no snapshots") }
         print(TableWriter.render(Self.table(records), as: output.format), terminator: "")
     }
 

@@ -143,7 +143,9 @@ struct RunCommand: ParsableCommand {
     ]
 
     func validate() throws {
-        guard format != .csv else { throw ValidationError("tracker run prints its summary as table or json, not csv") }
+        guard format == .table || format == .json else {
+            throw ValidationError("tracker run prints its summary as table or json, not \(format.rawValue)")
+        }
         if let empty = tags.first(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
             throw ValidationError("--tag must not be empty ('\(empty)')")
         }

@@ -52,6 +52,18 @@ enum RunDetailsWriter {
             var blocks = ["# run\n" + TableWriter.csv(details.overview)]
             blocks += sections.map { "# \($0.0)\n" + TableWriter.csv($0.1) }
             return blocks.joined(separator: "\n")
+        case .markdown:
+            var fields: [[String]] = []
+            if let row = details.overview.rows.first {
+                fields = zip(details.overview.columns, row).filter { $0.1 != .null }
+                    .map { [$0.0, TableWriter.humanText($0.1)] }
+            }
+            fields.append(["snapshot_rows", "\(details.snapshotCount)"])
+            var text = TableWriter.markdown(header: ["field", "value"], cells: fields, rightAligned: [false, false])
+            for (title, table) in sections {
+                text += "\n**\(title.replacingOccurrences(of: "_", with: " "))**\n\n" + TableWriter.markdown(table)
+            }
+            return text
         case .table:
             var lines: [String] = []
             let width = details.overview.columns.map(\.count).max() ?? 0

@@ -1,5 +1,6 @@
 // The --db option every command shares, and how commands open the database.
 import ArgumentParser
+import Foundation
 import TrackerStore
 
 struct DatabaseOptions: ParsableArguments {
@@ -17,4 +18,12 @@ struct DatabaseOptions: ParsableArguments {
 struct CommandFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// Bad input that only the database could reveal (a name it does not know) or that needs more than one line to show
+/// (a caret under a malformed expression): writes `Error: ` and the lines to stderr and returns exit code 64, as for
+/// any bad flag, without the usage text ArgumentParser adds to a `ValidationError`.
+func usageFailure(_ lines: String...) -> ExitCode {
+    FileHandle.standardError.write(Data(("Error: " + lines.joined(separator: "\n") + "\n").utf8))
+    return ExitCode(64)
 }

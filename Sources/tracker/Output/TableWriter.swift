@@ -9,28 +9,57 @@ enum TableWriter {
         case .table: return aligned(table)
         case .csv: return csv(table)
         case .json: return json(table) + "\n"
+        case .markdown: return markdown(table)
         }
     }
 
     /// Columns padded to their widest cell; numbers right-aligned; reals to 6 significant digits.
     static func aligned(_ table: ResultTable) -> String {
-        let cells = table.rows.map { $0.map(humanText) }
-        var widths = table.columns.map(\.count)
+        aligned(header: table.columns, cells: table.rows.map { $0.map(humanText) },
+                rightAligned: numericColumns(table))
+    }
+
+    /// Text cells padded to each column's widest cell, `rightAligned` columns padded on the left.
+    static func aligned(header: [String], cells: [[String]], rightAligned: [Bool]) -> String {
+        var widths = header.map(\.count)
         for row in cells { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }
-        let numeric = table.columns.indices.map { index in
+        func line(_ values: [String]) -> String {
+            var line = values.enumerated().map { index, value in
+                let padding = String(repeating: " ", count: widths[index] - value.count)
+                return rightAligned[index] ? padding + value : value + padding
+            }.joined(separator: "  ")
+            while line.last?.isWhitespace == true { line.removeLast() }
+            return line
+        }
+        var lines = [line(header), line(widths.map { String(repeating: "-", count: $0) })]
+        lines += cells.map(line)
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A GitHub-flavoured Markdown table, numbers right-aligned, reals as in the aligned table.
+    static func markdown(_ table: ResultTable) -> String {
+        markdown(header: table.columns, cells: table.rows.map { $0.map(humanText) },
+                 rightAligned: numericColumns(table))
+    }
+
+    /// A GitHub-flavoured Markdown table of text cells; `|` is escaped and line breaks become spaces.
+    static func markdown(header: [String], cells: [[String]], rightAligned: [Bool]) -> String {
+        func escape(_ text: String) -> String {
+            text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ")
+        }
+        func line(_ values: [String]) -> String { "| " + values.map(escape).joined(separator: " | ") + " |" }
+        var lines = [line(header), "|" + rightAligned.map { $0 ? " ---: |" : " --- |" }.joined()]
+        lines += cells.map(line)
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Columns whose every value is a number or NULL (and that have rows).
+    static func numericColumns(_ table: ResultTable) -> [Bool] {
+        table.columns.indices.map { index in
             !table.rows.isEmpty && table.rows.allSatisfy { row in
                 switch row[index] { case .integer, .real, .null: true; default: false }
             }
         }
-        func line(_ values: [String]) -> String {
-            values.enumerated().map { index, value in
-                let padding = String(repeating: " ", count: widths[index] - value.count)
-                return numeric[index] ? padding + value : value + padding
-            }.joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
-        }
-        var lines = [line(table.columns), line(widths.map { String(repeating: "-", count: $0) })]
-        lines += cells.map(line)
-        return lines.joined(separator: "\n") + "\n"
     }
 
     static func humanText(_ value: SQLValue) -> String {
@@ -38,19 +67,26 @@ enum TableWriter {
         case .null: return ""
         case .integer(let integer): return String(integer)
         case .real(let real): return formatReal(real)
-        case .text(let text): return text.replacingOccurrences(of: "\n", with: " ")
+        case .text(let text): return text.utf8.contains(10) ? text.replacingOccurrences(of: "\n", with: " ") : text
         case .blob(let bytes): return "<\(bytes.count) bytes>"
         }
     }
 
     /// A real with at most 6 significant digits and no trailing zeros: 0.961111, 12.3457, 1.5e-07.
     static func formatReal(_ real: Double) -> String {
-        var text = String(format: "%.6g", real)
-        if text.contains("."), !text.contains("e") {
-            while text.hasSuffix("0") { text.removeLast() }
-            if text.hasSuffix(".") { text.removeLast() }
+        // C's formatter, and the zeros trimmed in its buffer: Foundation's String(format:) and String edits cost
+        // microseconds a call, which shows over thousands of rows.
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 32) { buffer in
+            let length = Int(withVaList([real]) { vsnprintf(buffer.baseAddress!, 32, "%.6g", $0) })
+            var end = min(length, 31)
+            let text = UnsafeBufferPointer(rebasing: buffer[0..<end])
+            if text.contains(46 /* . */) && !text.contains(101 /* e */) {
+                while end > 0 && buffer[end - 1] == 48 /* 0 */ { end -= 1 }
+                if end > 0 && buffer[end - 1] == 46 { end -= 1 }
+            }
+            buffer[end] = 0
+            return String(cString: buffer.baseAddress!)
         }
-        return text
     }
 
     /// RFC 4180 CSV: a header line, then one line per row; reals in full precision.
