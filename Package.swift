@@ -60,7 +60,7 @@ let package = Package(
 
         .testTarget(name: "TrackerEngineTests", dependencies: ["TrackerEngine", "TrackerNumerics", "TrackerTestSupport"]),
         .testTarget(name: "TrackerDatasetsTests", dependencies: ["TrackerDatasets"]),
-        .testTarget(name: "TrackerAnalysisTests", dependencies: ["TrackerAnalysis", "TrackerTestSupport"],
+        .testTarget(name: "TrackerAnalysisTests", dependencies: ["TrackerAnalysis", "TrackerNumerics", "TrackerTestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TrackerStoreTests", dependencies: ["TrackerStore", "TrackerTestSupport"]),
         .testTarget(name: "TrackerExperimentsTests", dependencies: ["TrackerExperiments", "TrackerStore", "TrackerEngine",

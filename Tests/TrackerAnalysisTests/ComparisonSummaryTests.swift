@@ -2,6 +2,7 @@
 import Testing
 import TrackerTestSupport
 @testable import TrackerAnalysis
+import TrackerNumerics
 
 @Suite("Comparison summaries")
 struct ComparisonSummaryTests {

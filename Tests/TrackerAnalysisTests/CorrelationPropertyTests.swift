@@ -3,19 +3,13 @@
 import Foundation
 import Testing
 import TrackerAnalysis
+import TrackerNumerics
 import TrackerTestSupport
 
-/// SplitMix64: a tiny deterministic generator, so every property runs on the same data every time.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+/// SplitMix64 (TrackerNumerics), so every property runs on the same data every time.
+typealias SeededGenerator = SplitMix64
+
+extension SplitMix64 {
     /// Standard normal (Box–Muller).
     mutating func gaussian() -> Double {
         let u1 = Double.random(in: Double.ulpOfOne..<1, using: &self)

@@ -1,4 +1,5 @@
 // SeedSummary: phase results pooled over seeds: class fractions, median peak step and its bootstrap CI.
+import TrackerNumerics
 
 /// What several seeds of one configuration agree on.
 ///
@@ -142,31 +143,4 @@ func medianOfDraws(_ draws: [Int], of sorted: [Double]) -> Double {
         if seen > upperPosition { return count % 2 == 1 ? sorted[index] : (lower! + sorted[index]) / 2 }
     }
     preconditionFailure("draw counts must sum to the sample size")
-}
-
-/// SplitMix64 (Steele, Lea & Flood 2014): a small, fast, fully specified generator for the bootstrap.
-struct SplitMix64 {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A uniform integer in 0..<bound (Lemire 2019: multiply, reject the biased low products).
-    mutating func index(below bound: Int) -> Int {
-        precondition(bound > 0, "empty range")
-        let range = UInt64(bound)
-        var product = next().multipliedFullWidth(by: range)
-        if product.low < range {
-            let threshold = (0 &- range) % range
-            while product.low < threshold { product = next().multipliedFullWidth(by: range) }
-        }
-        return Int(product.high)
-    }
 }

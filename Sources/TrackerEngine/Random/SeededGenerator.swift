@@ -1,4 +1,5 @@
 // The seeded, platform-independent random number generator (xoshiro256** seeded by SplitMix64) and its mappings.
+import TrackerNumerics
 
 /// A deterministic random number generator: xoshiro256**, its state filled from the seed by SplitMix64.
 ///
@@ -16,18 +17,11 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
 
     /// Seeds the four state words with four successive SplitMix64 outputs of `seed`.
     public init(seed: UInt64) {
-        var x = seed
-        func splitMix64() -> UInt64 {
-            x &+= 0x9E37_79B9_7F4A_7C15
-            var z = x
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        s0 = splitMix64()
-        s1 = splitMix64()
-        s2 = splitMix64()
-        s3 = splitMix64()
+        var splitMix = SplitMix64(seed: seed)
+        s0 = splitMix.next()
+        s1 = splitMix.next()
+        s2 = splitMix.next()
+        s3 = splitMix.next()
         spareGaussian = nil
     }
 
@@ -36,10 +30,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     public static func mix(_ values: UInt64...) -> UInt64 {
         var hash: UInt64 = 0x7472_6163_6B65_7221    // "tracker!"
         for value in values {
-            var z = hash ^ value &+ 0x9E37_79B9_7F4A_7C15
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            hash = z ^ (z >> 31)
+            hash = SplitMix64.finalize(hash ^ value &+ 0x9E37_79B9_7F4A_7C15)
         }
         return hash
     }
