@@ -216,6 +216,8 @@ public enum RunComparison {
                 layers: layerComparisons(members.flatMap { recordsByRun[$0.id] ?? [] }, options: options,
                                          valuesAtSteps: valuesAtSteps, series: series))
         }
+        // With --layer, a group whose runs do not probe that layer has nothing to compare.
+        if options.layer != nil { groups.removeAll { $0.layers.isEmpty } }
         groups.sort { left, right in
             for name in shown {
                 let a = sortValue(left.parameters[name]), b = sortValue(right.parameters[name])

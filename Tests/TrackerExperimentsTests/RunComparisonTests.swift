@@ -217,6 +217,22 @@ enum ComparisonFixture {
         #expect(dense2.groups[0].layers.map(\.layerName) == ["dense2"])
     }
 
+    /// With --layer, runs that do not probe that layer leave the comparison instead of showing empty rows.
+    @Test func aLayerOnlySomeRunsProbeKeepsJustThoseRuns() throws {
+        let (database, folder) = try ComparisonFixture.copy()
+        defer { folder.cleanup() }
+        var other = ComparisonFixture.configuration(learningRate: 0.05, seed: 1)
+        other.architecture = "conv4k3-relu-flatten-dense8-relu"
+        let conv = try ExperimentRunner(other).run(in: database)
+        let everything = try RunComparison.compare([1, conv.runID], in: database, options: .init())
+        #expect(everything.groups.count == 2)
+        let dense2 = try RunComparison.compare([1, conv.runID], in: database, options: .init(layer: "dense2"))
+        #expect(dense2.groups.map { $0.runs.map(\.id) } == [[1]])
+        let conv1 = try RunComparison.compare([1, conv.runID], in: database, options: .init(layer: "conv1"))
+        #expect(conv1.groups.map { $0.runs.map(\.id) } == [[conv.runID]])
+        #expect(conv1.groups[0].layers.map(\.reduction) == ["spatial_mean"])
+    }
+
     /// Compared from inside the training loop, after the first epoch was flushed: the run is `running`, compared on
     /// the snapshots it has, and compared again in full once it finished.
     @Test func aRunStillRunningIsComparedOnWhatItHas() throws {
