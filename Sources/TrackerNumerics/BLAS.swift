@@ -55,6 +55,15 @@ public enum BLAS {
                     1.0, a, blasint(Swift.max(n, 1)), 0.0, c, blasint(Swift.max(n, 1)))
     }
 
+    /// Σ x[i]² over `count` single-precision values, through `cblas_sdot` (vectorised; a plain Swift loop cannot
+    /// reorder float additions and runs at one add per few cycles). The order is OpenBLAS's, fixed for a given
+    /// thread count and CPU, so the result is reproducible like every other product here.
+    public static func sumOfSquares(_ x: UnsafePointer<Float>, count: Int) -> Float {
+        precondition(count >= 0 && count <= Int(Int32.max), "sdot size \(count)")
+        if count == 0 { return 0 }
+        return cblas_sdot(Int32(count), x, 1, x, 1)
+    }
+
     /// The same product as ``gemm(c:a:transposeA:b:transposeB:m:n:k:alpha:beta:lda:ldb:ldc:)`` (packed strides)
     /// by three plain loops, summed in Double; the reference the tests check OpenBLAS against. Never use it in training.
     public static func referenceGemm(

@@ -163,3 +163,23 @@ struct OptimizerTests {
         }
     }
 }
+
+@Suite("Layer context")
+struct LayerContextTests {
+    @Test("a stochastic layer's generator depends on (seed, step, layer) alone")
+    func generatorSeeding() {
+        func draws(seed: UInt64, step: Int, layer: Int) -> [UInt64] {
+            var generator = LayerContext(mode: .training, batchSize: 4, seed: seed, step: step, layerIndex: layer)
+                .generator()
+            return (0..<4).map { _ in generator.next() }
+        }
+        let base = draws(seed: 7, step: 3, layer: 2)
+        #expect(draws(seed: 7, step: 3, layer: 2) == base)
+        #expect(draws(seed: 8, step: 3, layer: 2) != base)
+        #expect(draws(seed: 7, step: 4, layer: 2) != base)
+        #expect(draws(seed: 7, step: 3, layer: 1) != base)
+        // The batch size and mode do not enter: the same step of the same layer draws the same numbers.
+        var evaluation = LayerContext(mode: .evaluation, batchSize: 9, seed: 7, step: 3, layerIndex: 2).generator()
+        #expect((0..<4).map { _ in evaluation.next() } == base)
+    }
+}

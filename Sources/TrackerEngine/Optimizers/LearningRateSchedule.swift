@@ -1,5 +1,6 @@
 // Learning-rate schedules (constant, step, cosine) with an optional linear warm-up, and gradient-norm clipping.
 import Foundation
+import TrackerNumerics
 
 /// How the learning rate changes over the run.
 public enum LearningRateSchedule: Codable, Hashable, Sendable {
@@ -54,17 +55,14 @@ public enum LearningRateSchedule: Codable, Hashable, Sendable {
 
 /// Global gradient-norm clipping: the L2 norm over every trained gradient.
 public enum GradientClipping {
-    /// The L2 norm of the trained gradients (state tensors excluded); each segment summed in Float, then in Double.
+    /// The L2 norm of the trained gradients (state tensors excluded): each segment's sum of squares through BLAS
+    /// (vectorised, single precision), the segments added in Double. It runs every step (the norm is stored with
+    /// the step), so it must cost little next to the products.
     public static func norm(_ gradients: UnsafePointer<Float>, segments: [ParameterSegment]) -> Double {
         var sum = 0.0
         for segmentIndex in 0..<segments.count where segments[segmentIndex].role != .state {
             let range = segments[segmentIndex].range
-            var segmentSum: Double = 0
-            for index in range.lowerBound..<range.upperBound {
-                let g = Double(gradients[index])
-                segmentSum += g * g
-            }
-            sum += segmentSum
+            sum += Double(BLAS.sumOfSquares(gradients + range.lowerBound, count: range.count))
         }
         return sum.squareRoot()
     }
