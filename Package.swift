@@ -13,11 +13,14 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
         // Counts heap allocations (LD_PRELOAD interposer), for the test that the training step allocates nothing.
         .package(url: "https://github.com/ordo-one/malloc-interposer", exact: "1.6.1"),
+        // Reads NumPy .npz files (zip archives, stored or deflated), so tracker has no zip reader of its own.
+        .package(url: "https://github.com/weichsel/ZIPFoundation", exact: "0.9.20"),
     ],
     targets: [
         // System libraries from Debian (scripts/setup installs them).
         .systemLibrary(name: "CBLAS", providers: [.apt(["libopenblas-dev"])]),
-        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // zlib (not named CZlib: ZIPFoundation's own zlib module has that name, and module names are global).
+        .systemLibrary(name: "CZlibSystem", providers: [.apt(["zlib1g-dev"])]),
 
         // Compiles Migrations/, Queries/ and Datasets/ into the binary, so a copied `tracker` needs no
         // resource folder beside it.
@@ -28,8 +31,9 @@ let package = Package(
         .target(name: "TrackerNumerics", dependencies: ["CBLAS"]),
         // Shapes, layers, losses, optimisers, the training loop. Knows nothing about SQL.
         .target(name: "TrackerEngine", dependencies: ["TrackerNumerics"]),
-        // Datasets bundled with tracker (UCI digits, an MNIST subset), decoded from the embedded gzip files.
-        .target(name: "TrackerDatasets", dependencies: ["TrackerEngine", "CZlib"],
+        // Datasets bundled with tracker (UCI digits, an MNIST subset), decoded from the embedded gzip files; the
+        // readers of users' files (IDX, CIFAR-10 binary, CSV, .npy, .npz) and the seeded synthetic data sets.
+        .target(name: "TrackerDatasets", dependencies: ["TrackerEngine", "CZlibSystem", "ZIPFoundation"],
                 plugins: ["EmbedFiles"]),
         // Correlation statistics and phase detection (later: comparison): pure functions over arrays.
         .target(name: "TrackerAnalysis", dependencies: ["TrackerNumerics"]),
@@ -44,7 +48,7 @@ let package = Package(
                 dependencies: ["TrackerEngine", "TrackerNumerics", "TrackerDatasets", "TrackerAnalysis", "TrackerStore"]),
         // The command-line tool: thin commands, one file each.
         .executableTarget(name: "tracker",
-                          dependencies: ["TrackerExperiments", "TrackerStore", "TrackerEngine",
+                          dependencies: ["TrackerExperiments", "TrackerStore", "TrackerEngine", "TrackerDatasets",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // Benchmarks: training throughput, correlation cost, data set load time, store write rate. Prints a table.
         .executableTarget(name: "tracker-bench",
@@ -59,7 +63,8 @@ let package = Package(
                           path: "Sources/TrackerAllocationProbe"),
 
         .testTarget(name: "TrackerEngineTests", dependencies: ["TrackerEngine", "TrackerNumerics", "TrackerTestSupport"]),
-        .testTarget(name: "TrackerDatasetsTests", dependencies: ["TrackerDatasets"]),
+        .testTarget(name: "TrackerDatasetsTests", dependencies: ["TrackerDatasets", "TrackerTestSupport", "ZIPFoundation"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "TrackerAnalysisTests", dependencies: ["TrackerAnalysis", "TrackerNumerics", "TrackerTestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TrackerStoreTests", dependencies: ["TrackerStore", "TrackerTestSupport"]),

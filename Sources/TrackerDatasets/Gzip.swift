@@ -1,5 +1,5 @@
 // Inflating gzip data with zlib.
-import CZlib
+import CZlibSystem
 import Foundation
 
 /// A gzip stream that zlib could not inflate.
@@ -36,7 +36,7 @@ enum Gzip {
                 try output.withUnsafeMutableBufferPointer { (outputBuffer) throws(GzipError) in
                     stream.next_out = outputBuffer.baseAddress! + produced
                     stream.avail_out = uInt(outputBuffer.count - produced)
-                    status = CZlib.inflate(&stream, Z_NO_FLUSH)
+                    status = CZlibSystem.inflate(&stream, Z_NO_FLUSH)
                     produced = outputBuffer.count - Int(stream.avail_out)
                 }
                 guard status == Z_OK || status == Z_STREAM_END else {
