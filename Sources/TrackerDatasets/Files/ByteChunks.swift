@@ -33,10 +33,12 @@ enum ByteChunks {
     /// Calls `body` with consecutive chunks of the file's content, inflated when the file is gzip (several
     /// concatenated gzip members are read as one stream, as `gunzip` does). Chunks are never empty.
     ///
-    /// - Parameter stopAfter: Stop once this many content bytes were handed on (for peeking at a header).
+    /// - Parameters:
+    ///   - chunkSize: Bytes read, and inflated bytes handed on, at a time (tests make it small).
+    ///   - stopAfter: Stop once this many content bytes were handed on (for peeking at a header).
     /// - Throws: ``DatasetFormatError`` naming `path` when it cannot be opened or read, or is a truncated or corrupt
     ///   gzip stream; and whatever `body` throws.
-    static func forEach(in path: String, stopAfter: Int = .max,
+    static func forEach(in path: String, chunkSize: Int = chunkSize, stopAfter: Int = .max,
                         _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
         let descriptor = open(path, O_RDONLY)
         guard descriptor >= 0 else {

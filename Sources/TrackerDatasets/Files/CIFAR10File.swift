@@ -16,16 +16,16 @@ enum CIFAR10File {
     ///
     /// - Throws: ``DatasetFormatError`` naming `path`: an empty file, a size that is not a whole number of 3073-byte
     ///   records (truncated), or a label outside 0...9 (naming the record).
-    static func read(_ path: String) throws(DatasetFormatError) -> (images: FeatureArray, labels: [Int32]) {
+    static func read(_ path: String,
+                     chunkSize: Int = ByteChunks.chunkSize) throws(DatasetFormatError) -> (images: FeatureArray, labels: [Int32]) {
         var stream = RecordStream(minimumHeader: 0)
         var features: [Float] = []
         var labels: [Int32] = []
         let pixels = recordWidth - 1
         do {
-            try ByteChunks.forEach(in: path) { chunk in
+            try ByteChunks.forEach(in: path, chunkSize: chunkSize) { chunk in
                 try stream.consume(chunk, parseHeader: { _ in .complete(RecordLayout(width: recordWidth, count: nil)) },
                                    records: { bytes, first, count in
-                    features.reserveCapacity(max(features.capacity, (first + count) * pixels, 10_000 * pixels))
                     let base = features.count
                     features.append(contentsOf: repeatElement(0, count: count * pixels))
                     try features.withUnsafeMutableBufferPointer { output in

@@ -53,12 +53,12 @@ struct CSVFile {
     ///   or one with only a header, a non-numeric or non-finite cell, a line with another number of fields, a
     ///   label that is not a whole number ≥ 0; with `setting` "label_column" for a label column the file does
     ///   not have.
-    func read() throws(DatasetFormatError) -> (samples: FeatureArray, labels: [Int32]) {
+    func read(chunkSize: Int = ByteChunks.chunkSize) throws(DatasetFormatError) -> (samples: FeatureArray, labels: [Int32]) {
         var parser = LineParser(path: path, labelColumn: labelColumn, header: header,
                                 delimiter: path.lowercased().replacingOccurrences(of: ".gz", with: "").hasSuffix(".tsv")
                                     ? UInt8(ascii: "\t") : nil)
         do {
-            try ByteChunks.forEach(in: path) { try parser.consume($0) }
+            try ByteChunks.forEach(in: path, chunkSize: chunkSize) { try parser.consume($0) }
             try parser.finish()
         } catch {
             throw error as? DatasetFormatError ?? DatasetFormatError(description: "\(path): \(error)")

@@ -26,11 +26,11 @@ enum IDXFile {
     ///
     /// - Throws: ``DatasetFormatError`` naming `path`: not IDX (bad magic), another element type, a rank that is
     ///   not an image array, no items, a truncated file, or bytes after the announced values.
-    static func readImages(_ path: String) throws(DatasetFormatError) -> FeatureArray {
+    static func readImages(_ path: String, chunkSize: Int = ByteChunks.chunkSize) throws(DatasetFormatError) -> FeatureArray {
         var shape = Shape([1])
         var count = 0
         var features: [Float] = []
-        try read(path, what: "images", ranks: 2...4, layout: { dimensions in
+        try read(path, what: "images", ranks: 2...4, chunkSize: chunkSize, layout: { dimensions in
             count = dimensions[0]
             let sample = Array(dimensions.dropFirst())
             shape = Shape(sample.count == 2 ? [1] + sample : sample)
@@ -48,7 +48,7 @@ enum IDXFile {
     /// - Throws: ``DatasetFormatError`` naming `path`, as ``readImages(_:)``.
     static func readLabels(_ path: String) throws(DatasetFormatError) -> [Int32] {
         var labels: [Int32] = []
-        try read(path, what: "labels", ranks: 1...1, layout: { dimensions in
+        try read(path, what: "labels", ranks: 1...1, chunkSize: ByteChunks.chunkSize, layout: { dimensions in
             labels = [Int32](repeating: 0, count: dimensions[0])
         }, values: { bytes, first in
             labels.withUnsafeMutableBufferPointer { output in
@@ -60,13 +60,14 @@ enum IDXFile {
 
     /// Streams an IDX file of unsigned bytes: `layout` gets its sizes (items first) once the header is read, then
     /// `values` gets runs of values with the index of the first.
-    private static func read(_ path: String, what: String, ranks: ClosedRange<Int>, layout: ([Int]) -> Void,
+    private static func read(_ path: String, what: String, ranks: ClosedRange<Int>, chunkSize: Int,
+                             layout: ([Int]) -> Void,
                              values: (UnsafeRawBufferPointer, Int) -> Void) throws(DatasetFormatError) {
         var stream = RecordStream(minimumHeader: 4)
         var headerLength = 4
         var dimensions: [Int] = []
         do {
-            try ByteChunks.forEach(in: path) { chunk in
+            try ByteChunks.forEach(in: path, chunkSize: chunkSize) { chunk in
                 try stream.consume(chunk, parseHeader: { header in
                     if header.count == 4 {
                         guard header[0] == 0 && header[1] == 0 else {
