@@ -69,7 +69,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TrackerStoreTests", dependencies: ["TrackerStore", "TrackerTestSupport"]),
         .testTarget(name: "TrackerExperimentsTests", dependencies: ["TrackerExperiments", "TrackerStore", "TrackerEngine",
-                                                                        "TrackerTestSupport"]),
+                                                                        "TrackerDatasets", "TrackerTestSupport"]),
         .testTarget(name: "TrackerCLITests", dependencies: ["TrackerTestSupport"]),
         .target(name: "TrackerTestSupport", path: "Tests/TrackerTestSupport"),
     ],
