@@ -435,7 +435,7 @@ enum NumPyFiles {
             let features = try NumPyFile.read(x, role: .features)
             let labels = try NumPyFile.read(y, role: .labels)
             parts.append(try part(features, labels))
-            scaling = features.type == .uint8 ? "uint8 / 255" : "\(features.type.name) as is"
+            if scaling.isEmpty { scaling = features.type == .uint8 ? "uint8 / 255" : "\(features.type.name) as is" }
         }
         return (parts[0], parts.count > 1 ? parts[1] : nil,
                 files.flatMap { [DataFiles.plainName($0.0), DataFiles.plainName($0.1)] }, scaling)

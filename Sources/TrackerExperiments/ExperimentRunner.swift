@@ -358,7 +358,7 @@ public final class ExperimentRunner {
     /// feed, then the samples' features (Float32) and labels (Int32), then the held-out set's, all little-endian.
     /// So the same data are one row wherever their files lie and whatever their encoding (plain or gzip, uint8 or
     /// the same values as float32), while another shape, class count or train/test division is another row.
-    static func contentHash(of data: Dataset, heldOut: Dataset?) -> String {
+    public static func contentHash(of data: Dataset, heldOut: Dataset?) -> String {
         var hasher = ContentHasher()
         hasher.update("tracker-dataset \(data.sampleShape.asciiDescription) classes \(data.classCount) samples "
                       + "\(data.count) held-out \(heldOut?.count ?? 0)\n")
