@@ -1,6 +1,7 @@
 // Dropout: the gradient through a fixed mask, the mask's rule and statistics, evaluation identity, and seeding.
 import Testing
 import TrackerEngine
+import TrackerNumerics
 import TrackerTestSupport
 
 @Suite struct DropoutTests {
@@ -39,6 +40,17 @@ import TrackerTestSupport
             let kept = generator.next() >> 11 >= threshold
             #expect(output[index] == (kept ? input[index] * Float(1 / 0.7) : 0), "value \(index)")
         }
+    }
+
+    @Test("the allocation-free three-value mix is the variadic mix: chained SplitMix64 finalisers")
+    func mixing() {
+        func step(_ hash: UInt64, _ value: UInt64) -> UInt64 {
+            SplitMix64.finalize((hash ^ value) &+ 0x9E37_79B9_7F4A_7C15)
+        }
+        let start: UInt64 = 0x7472_6163_6B65_7221
+        #expect(SeededGenerator.mix(9, 12, 3) == step(step(step(start, 9), 12), 3))
+        #expect(SeededGenerator.mix(9, 12) == step(step(start, 9), 12))
+        #expect(SeededGenerator.mix(9, 12, 3, 4) == step(step(step(step(start, 9), 12), 3), 4))
     }
 
     @Test("about rate of the values are zeroed, and the mean is kept")
