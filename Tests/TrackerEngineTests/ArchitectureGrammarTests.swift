@@ -124,6 +124,11 @@ struct ArchitectureGrammarTests {
         #expect(try Network(architecture: cnn, capacity: 1).probePoints.map(\.networkLayerIndex) == [2])
         #expect(try Architecture.parse("dense8-bn", inputShape: Shape([4]), outputSize: 2).layers
                     == [.dense(8), .batchNorm, .dense(2)])
+        // The summary writes rates as the grammar reads them, so a summary's tokens parse back.
+        let rates = try Architecture.parse("dropout0-dropout0.00001-dropout.125-dropout0.999999999",
+                                           inputShape: Shape([4]), outputSize: 2)
+        #expect(rates.summary == "4-dropout0-dropout0.00001-dropout0.125-dropout0.999999999-2")
+        #expect(rates.layers.map(\.rate) == [0, 0.00001, 0.125, 0.999_999_999, nil])
     }
 
     @Test("batch norm and dropout errors")

@@ -128,9 +128,20 @@ public struct LayerSpec: Hashable, Sendable {
         case .activation: return activationName
         case .rnn, .lstm, .gru: return "\(kind.rawValue)\(units)"
         case .last: return "last"
-        case .dropout: return "dropout\(rate ?? 0)"
+        case .dropout: return "dropout\(Self.decimalText(rate ?? 0))"
         case .batchnorm: return "batchnorm"
         }
+    }
+
+    /// A rate of at most nine decimals (as the grammar reads them) written as a plain decimal, the way the grammar
+    /// takes it back: 0.5 → "0.5", 0 → "0", 0.00001 → "0.00001" (not Swift's "1e-05").
+    static func decimalText(_ value: Double) -> String {
+        let text = "\(value)"
+        if !text.contains("e") { return text.hasSuffix(".0") ? String(text.dropLast(2)) : text }
+        var digits = String(Int((value * 1e9).rounded()))
+        digits = String(repeating: "0", count: max(0, 9 - digits.count)) + digits
+        while digits.hasSuffix("0") { digits.removeLast() }
+        return "0." + digits
     }
 }
 

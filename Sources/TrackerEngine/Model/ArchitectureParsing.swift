@@ -151,11 +151,13 @@ extension Architecture {
         }
     }
 
-    /// `dropout<RATE>`: RATE a plain decimal (`0.5`, `.25`, `0`); nil when it is not one.
+    /// `dropout<RATE>`: RATE a plain decimal with at most nine digits on either side of the point (`0.5`, `.25`,
+    /// `0`); nil when it is not one.
     private static func parseDropout(_ text: Substring) -> (spec: LayerSpec, problem: String?)? {
-        let digits = text.filter { $0 != "." }
-        guard !digits.isEmpty, digits.count <= 9, digits.allSatisfy({ $0.isASCII && $0.isNumber }),
-              text.filter({ $0 == "." }).count <= 1, let rate = Double(text.first == "." ? "0" + text : String(text))
+        let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.allSatisfy({ $0.count <= 9 && $0.allSatisfy { $0.isASCII && $0.isNumber } }),
+              parts.contains(where: { !$0.isEmpty }),
+              let rate = Double((parts[0].isEmpty ? "0" : String(parts[0])) + (parts.count == 2 ? "." + parts[1] : ""))
         else { return nil }
         return (.dropout(rate), rate < 1 ? nil : "dropout rate must be in [0, 1), got \(text)")
     }

@@ -187,6 +187,9 @@ struct RunCommand: ParsableCommand {
         }
         configuration.warmupSteps = warmup
         configuration.gradientClipNorm = clipNorm
+        if let decov, let parsed = try? ExperimentConfiguration.parseDeCov(decov) {
+            (configuration.decov, configuration.decovLayers) = parsed
+        }
         configuration.batchSize = batch
         configuration.epochs = epochs
         configuration.seed = seed
@@ -203,9 +206,8 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let runner: ExperimentRunner
         do {
-            var configuration = experimentConfiguration
-            if let decov { (configuration.decov, configuration.decovLayers) = try ExperimentConfiguration.parseDeCov(decov) }
-            runner = try ExperimentRunner(configuration)
+            if let decov { _ = try ExperimentConfiguration.parseDeCov(decov) }  // its error, as one line
+            runner = try ExperimentRunner(experimentConfiguration)
         } catch let error as ConfigurationError {
             // A setting the libraries refused: name the flag, exit as for any bad flag.
             let flag = error.setting.flatMap { Self.flagBySetting[$0] }
