@@ -26,6 +26,11 @@ public struct ExperimentConfiguration: Sendable, Equatable {
     public var schedule: LearningRateSchedule = .constant
     public var warmupSteps = 0
     public var gradientClipNorm: Double?
+    /// DeCov weight λ (0 = off): every training step adds λ · DeCov of each of `decovLayers`' block outputs to the
+    /// loss (see `DeCovRegularizer`).
+    public var decov = 0.0
+    /// The layers DeCov penalises, by name; empty = every probed layer.
+    public var decovLayers: [String] = []
     public var batchSize = 32
     public var epochs = 20
     public var seed: UInt64 = 0

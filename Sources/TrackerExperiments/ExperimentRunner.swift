@@ -48,6 +48,8 @@ public final class ExperimentRunner {
     let split: DatasetSplit
     let datasetDescription: DatasetDescription
     let trainer: Trainer
+    /// The layers DeCov penalises (empty when it is off), resolved from the configuration.
+    let decovLayers: [String]
     /// The uuid the run will be stored under.
     let runUUID = UUID()
     private var hasRun = false
@@ -101,6 +103,21 @@ public final class ExperimentRunner {
         if let problem = Trainer.shapeProblem(of: data, for: architecture) {
             throw ConfigurationError(problem, setting: "architecture")
         }
+        guard configuration.decov >= 0, configuration.decov.isFinite else {
+            throw ConfigurationError("DeCov weight must be a finite number ≥ 0, got \(configuration.decov)",
+                                     setting: "decov")
+        }
+        if configuration.decov > 0 {
+            let names = architecture.layerNames
+            decovLayers = configuration.decovLayers.isEmpty ? architecture.probedLayerIndices.map { names[$0] }
+                : configuration.decovLayers
+            if decovLayers.isEmpty {
+                throw ConfigurationError("DeCov has no layer to penalise: architecture \(architecture.summary) has no "
+                                         + "probed layer", setting: "decov")
+            }
+        } else {
+            decovLayers = []
+        }
         split = data.split(testCount: testSamples, probeCount: configuration.probeSamples, seed: configuration.seed)
         let options = TrainingOptions(
             learningRate: Float(configuration.learningRate),
@@ -115,7 +132,8 @@ public final class ExperimentRunner {
                                                   recurrent: configuration.recurrentInitialization,
                                                   scale: configuration.initializationScale))
         do {
-            trainer = try Trainer(architecture: architecture, options: options, training: split.train)
+            trainer = try Trainer(architecture: architecture, options: options, training: split.train,
+                                  regularizers: decovLayers.map { DeCovRegularizer(layer: $0, weight: configuration.decov) })
         } catch {
             throw ConfigurationError(error.description, setting: error.setting)
         }
@@ -165,6 +183,7 @@ public final class ExperimentRunner {
             return Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
         }
         let series = seriesNames
+        let penaltyNames = trainer.regularizerNames
         let scheduled = Set(schedule.steps())
         let workspace = CorrelationWorkspace()
         var latest: [Double?] = Array(repeating: nil, count: series.count)
@@ -221,7 +240,11 @@ public final class ExperimentRunner {
             recorder.record(step: StepMetricsRow(
                 step: result.step, epoch: result.epoch, trainLoss: Double(result.loss),
                 trainAccuracy: Double(result.accuracy), learningRate: Double(result.learningRate), wallTime: now,
-                gradientNorm: result.gradientNorm))
+                gradientNorm: result.gradientNorm, penalty: result.penalty))
+            for (index, name) in penaltyNames.enumerated() {
+                recorder.record(penalty: StepPenaltyRow(step: result.step, name: name,
+                                                        value: trainer.penalty(ofRegularizer: index)))
+            }
             if scheduled.contains(result.step) { snapshot(at: result.step) }
             let endOfEpoch = result.step % trainer.stepsPerEpoch == 0 && result.step < trainer.totalSteps
             if endOfEpoch { _ = evaluate(at: result.step, splits: [("test", split.test)]) }
@@ -310,6 +333,10 @@ public final class ExperimentRunner {
             values["lr_minimum_factor"] = .real(minimumFactor)
         }
         if let clip = configuration.gradientClipNorm { values["gradient_clip_norm"] = .real(clip) }
+        if !decovLayers.isEmpty {
+            values["decov"] = .real(configuration.decov)
+            values["decov_layers"] = .text(decovLayers.joined(separator: ","))
+        }
         if architecture.layers.contains(where: { $0.kind.isRecurrent }) {
             values["recurrent_initialization"] = .text(configuration.recurrentInitialization.rawValue)
         }

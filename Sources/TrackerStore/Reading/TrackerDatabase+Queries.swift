@@ -91,7 +91,7 @@ extension TrackerDatabase {
                 ORDER BY e.split
                 """), arguments: [runID])
             let lastStep = try ResultTable.fetch(db.makeStatement(sql: """
-                SELECT step, epoch, train_loss, train_accuracy, learning_rate, wall_time
+                SELECT step, epoch, train_loss, penalty, train_accuracy, learning_rate, wall_time
                 FROM step_metrics WHERE run_id = ? ORDER BY step DESC LIMIT 1
                 """), arguments: [runID])
             let snapshotCount = try Int.fetchOne(db, sql: "SELECT count(*) FROM snapshots WHERE run_id = ?",

@@ -128,9 +128,11 @@ public struct StepMetricsRow: Sendable, Equatable {
     public var wallTime: Double
     /// L2 norm of the gradients before clipping; nil when not measured.
     public var gradientNorm: Double?
+    /// Sum of the weighted penalties the step's objective added to `trainLoss` (0 without regularisers).
+    public var penalty: Double
 
     public init(step: Int, epoch: Int, trainLoss: Double, trainAccuracy: Double, learningRate: Double,
-                wallTime: Double, gradientNorm: Double? = nil) {
+                wallTime: Double, gradientNorm: Double? = nil, penalty: Double = 0) {
         self.step = step
         self.epoch = epoch
         self.trainLoss = trainLoss
@@ -138,6 +140,22 @@ public struct StepMetricsRow: Sendable, Equatable {
         self.learningRate = learningRate
         self.wallTime = wallTime
         self.gradientNorm = gradientNorm
+        self.penalty = penalty
+    }
+}
+
+/// One row of `step_penalties`: one regularisation term of one step.
+public struct StepPenaltyRow: Sendable, Equatable {
+    public var step: Int
+    /// The regulariser's name, e.g. "decov_dense1".
+    public var name: String
+    /// The weighted term added to the step's objective (λ · L).
+    public var value: Double
+
+    public init(step: Int, name: String, value: Double) {
+        self.step = step
+        self.name = name
+        self.value = value
     }
 }
 

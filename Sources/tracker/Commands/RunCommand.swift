@@ -29,12 +29,19 @@ struct RunCommand: ParsableCommand {
             --arch takes layers joined by "-": \(Architecture.grammarHelp). An activation right after a dense or \
             conv layer is that layer's activation; a layer without one is linear. The output layer is added; after \
             a recurrent layer the head reads the last hidden state. The comma form of earlier versions \
-            (UNITS[:ACTIVATION], e.g. 128,64:tanh; --activation for layers without one) still works.
+            (UNITS[:ACTIVATION], e.g. 128,64:tanh; --activation for layers without one) still works. Batch norm \
+            goes between a layer and its activation (dense128-bn-relu; the probe reads the block's output after the \
+            activation); dropout is active in training steps only.
+
+            --decov WEIGHT[@LAYER,...] adds WEIGHT × DeCov (half the sum of squared off-diagonal covariances of \
+            a layer's units over the mini-batch) to each step's loss; step_metrics.train_loss stays the \
+            cross-entropy, and each penalty is stored in step_penalties.
 
             Examples:
               tracker run --data mnist-5k --arch dense256-relu-dense256-relu-dense128-relu
               tracker run --data mnist-5k --arch conv16k5p2-relu-maxpool2-conv32k5p2-relu-maxpool2-flatten-dense128-relu
               tracker run --data mnist-5k --arch lstm128 --optimizer adam --lr 0.001
+              tracker run --arch dense128-bn-relu-dropout0.2-dense64-relu --decov 0.1@dense1
               tracker run --arch 256,128:tanh --lr 0.02 --epochs 40 --seed 3 --tag sweep1
             """)
 
@@ -102,6 +109,11 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Clip the global gradient L2 norm to this value.")
     var clipNorm: Double?
 
+    @Option(help: ArgumentHelp(
+        "DeCov: add WEIGHT × the cross-covariance penalty of these layers' outputs to the loss (default: every probed layer).",
+        valueName: "weight[@layer,...]"))
+    var decov: String?
+
     @Option(help: "Mini-batch size.")
     var batch = ExperimentConfiguration().batchSize
 
@@ -137,7 +149,7 @@ struct RunCommand: ParsableCommand {
         "dataset": "--data", "architecture": "--arch", "probes": "--probe", "learning_rate": "--lr", "momentum": "--momentum",
         "nesterov": "--nesterov", "beta1": "--beta1", "beta2": "--beta2", "epsilon": "--optimizer",
         "weight_decay": "--weight-decay", "lr_schedule": "--lr-schedule", "warmup_steps": "--warmup",
-        "gradient_clip_norm": "--clip-norm", "batch_size": "--batch", "epochs": "--epochs",
+        "gradient_clip_norm": "--clip-norm", "decov": "--decov", "batch_size": "--batch", "epochs": "--epochs",
         "init_scale": "--init-scale", "blas_threads": "--threads", "snapshot_every": "--snapshot-every",
         "test_samples": "--test-samples", "probe_samples": "--probe-samples",
     ]
@@ -175,6 +187,9 @@ struct RunCommand: ParsableCommand {
         }
         configuration.warmupSteps = warmup
         configuration.gradientClipNorm = clipNorm
+        if let decov, let parsed = try? ExperimentConfiguration.parseDeCov(decov) {
+            (configuration.decov, configuration.decovLayers) = parsed
+        }
         configuration.batchSize = batch
         configuration.epochs = epochs
         configuration.seed = seed
@@ -191,6 +206,7 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let runner: ExperimentRunner
         do {
+            if let decov { _ = try ExperimentConfiguration.parseDeCov(decov) }  // its error, as one line
             runner = try ExperimentRunner(experimentConfiguration)
         } catch let error as ConfigurationError {
             // A setting the libraries refused: name the flag, exit as for any bad flag.
