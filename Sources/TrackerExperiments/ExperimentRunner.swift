@@ -52,6 +52,9 @@ public final class ExperimentRunner {
     let runUUID = UUID()
     private var hasRun = false
 
+    /// The stream of the run's seed that permutes the training labels under `shuffleLabels` ("labels").
+    static let labelShuffleStream: UInt64 = 0x6C61_6265_6C73
+
     /// Rows buffered before the recorder writes them in one transaction, and the longest a row waits.
     static let flushRows = 2048
     static let flushSeconds = 2.0
@@ -101,7 +104,14 @@ public final class ExperimentRunner {
         if let problem = Trainer.shapeProblem(of: data, for: architecture) {
             throw ConfigurationError(problem, setting: "architecture")
         }
-        split = data.split(testCount: testSamples, probeCount: configuration.probeSamples, seed: configuration.seed)
+        let heldOut = data.split(testCount: testSamples, probeCount: configuration.probeSamples, seed: configuration.seed)
+        // Only the training labels are shuffled: test accuracy then measures what generalises (chance), and the
+        // probe set's activations never depend on labels.
+        split = configuration.shuffleLabels
+            ? DatasetSplit(train: heldOut.train.shufflingLabels(seed: SeededGenerator.mix(configuration.seed,
+                                                                                          Self.labelShuffleStream)),
+                           test: heldOut.test, probe: heldOut.probe)
+            : heldOut
         let options = TrainingOptions(
             learningRate: Float(configuration.learningRate),
             optimizer: OptimizerSettings(kind: configuration.optimizer, momentum: Float(configuration.momentum),
@@ -270,7 +280,8 @@ public final class ExperimentRunner {
                 outputSize: architecture.outputSize, parameterCount: architecture.parameterCount, layers: layers),
             hyperparameters: hyperparameters, dataset: datasetDescription, trainSamples: split.train.count,
             testSamples: split.test.count, probeSamples: split.probe.count, totalSteps: trainer.totalSteps,
-            snapshotScheduleJSON: schedule.json, tags: configuration.tags, blasThreads: configuration.blasThreads)
+            snapshotScheduleJSON: schedule.json, tags: configuration.tags, blasThreads: configuration.blasThreads,
+            configuration: ConfigurationFile.yaml(for: configuration))
     }
 
     /// The run's hyperparameters as stored: every setting that shapes training, with the optimiser's and the
@@ -310,6 +321,7 @@ public final class ExperimentRunner {
             values["lr_minimum_factor"] = .real(minimumFactor)
         }
         if let clip = configuration.gradientClipNorm { values["gradient_clip_norm"] = .real(clip) }
+        if configuration.shuffleLabels { values["shuffle_labels"] = .integer(1) }
         if architecture.layers.contains(where: { $0.kind.isRecurrent }) {
             values["recurrent_initialization"] = .text(configuration.recurrentInitialization.rawValue)
         }
