@@ -115,18 +115,24 @@ extension ExperimentConfiguration {
         // The schedule is one enum with its parameters; its keys come before their parameters' keys, which apply
         // only to their own schedule (as the flags do).
         .schedule,
-        .scheduleParameter("lr-step-every", "lr_step_every", expectation: Int.expectation,
-                           read: { (schedule: LearningRateSchedule) -> Int in if case .step(let every, _) = schedule { every } else { 1000 } },
+        .scheduleParameter("lr-step-every", "lr_step_every", of: .newStep,
+                           read: { (schedule: LearningRateSchedule) -> Int? in
+                               if case .step(let every, _) = schedule { every } else { nil }
+                           },
                            write: { (schedule: inout LearningRateSchedule, every: Int) in
                                if case .step(_, let factor) = schedule { schedule = .step(every: every, factor: factor) }
                            }),
-        .scheduleParameter("lr-step-factor", "lr_step_factor", expectation: Double.expectation,
-                           read: { (schedule: LearningRateSchedule) -> Double in if case .step(_, let factor) = schedule { factor } else { 0.1 } },
+        .scheduleParameter("lr-step-factor", "lr_step_factor", of: .newStep,
+                           read: { (schedule: LearningRateSchedule) -> Double? in
+                               if case .step(_, let factor) = schedule { factor } else { nil }
+                           },
                            write: { (schedule: inout LearningRateSchedule, factor: Double) in
                                if case .step(let every, _) = schedule { schedule = .step(every: every, factor: factor) }
                            }),
-        .scheduleParameter("lr-min-factor", "lr_minimum_factor", expectation: Double.expectation,
-                           read: { (schedule: LearningRateSchedule) -> Double in if case .cosine(let minimum) = schedule { minimum } else { 0 } },
+        .scheduleParameter("lr-min-factor", "lr_minimum_factor", of: .newCosine,
+                           read: { (schedule: LearningRateSchedule) -> Double? in
+                               if case .cosine(let minimum) = schedule { minimum } else { nil }
+                           },
                            write: { (schedule: inout LearningRateSchedule, minimum: Double) in
                                if case .cosine = schedule { schedule = .cosine(minimumFactor: minimum) }
                            }),
@@ -327,7 +333,9 @@ extension ExperimentSetting {
                     configuration[keyPath: path] = nil
                     return true
                 }
-                let split = names(value)?.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+                let split = names(value)?.flatMap {
+                    $0.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+                }
                 guard let split, !split.contains(where: \.isEmpty) else { return false }
                 configuration[keyPath: path] = split
                 return true
@@ -355,25 +363,34 @@ extension ExperimentSetting {
             switch (name, configuration.schedule) {
             case ("constant", _): configuration.schedule = .constant
             case ("step", .step), ("cosine", .cosine): break
-            case ("step", _): configuration.schedule = .step(every: 1000, factor: 0.1)
-            case ("cosine", _): configuration.schedule = .cosine(minimumFactor: 0)
+            case ("step", _): configuration.schedule = .newStep
+            case ("cosine", _): configuration.schedule = .newCosine
             default: return false
             }
             return true
         })
 
-    /// A parameter of one schedule: read as its default when another schedule is in use, written only to its own.
+    /// A parameter of one schedule: `read` gives nil under another schedule, which then shows the value `schedule`
+    /// (the schedule as `lr-schedule` starts it) has; `write` changes only its own schedule.
     static func scheduleParameter<Value: SettingScalar>(
-        _ key: String, _ errorName: String, expectation: String,
-        read: @escaping @Sendable (LearningRateSchedule) -> Value,
+        _ key: String, _ errorName: String, of schedule: LearningRateSchedule,
+        read: @escaping @Sendable (LearningRateSchedule) -> Value?,
         write: @escaping @Sendable (inout LearningRateSchedule, Value) -> Void) -> ExperimentSetting {
-        ExperimentSetting(
-            key: key, errorNames: [errorName], isStored: true, isText: false, expectation: expectation,
-            read: { .scalar(read($0.schedule).settingText) },
+        guard let defaultValue = read(schedule) else { preconditionFailure("\(key) does not belong to \(schedule)") }
+        return ExperimentSetting(
+            key: key, errorNames: [errorName], isStored: true, isText: false, expectation: Value.expectation,
+            read: { .scalar((read($0.schedule) ?? defaultValue).settingText) },
             write: { configuration, value in
                 guard case .scalar(let text) = value, let parsed = Value(settingText: text) else { return false }
                 write(&configuration.schedule, parsed)
                 return true
             })
     }
+}
+
+extension LearningRateSchedule {
+    /// The step schedule `lr-schedule: step` starts from: a tenth every 1000 steps.
+    static let newStep = LearningRateSchedule.step(every: 1000, factor: 0.1)
+    /// The cosine schedule `lr-schedule: cosine` starts from: down to zero.
+    static let newCosine = LearningRateSchedule.cosine(minimumFactor: 0)
 }
