@@ -11,6 +11,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+        // Reads `tracker run --config` files (YAML, with line numbers for errors).
+        .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
         // Counts heap allocations (LD_PRELOAD interposer), for the test that the training step allocates nothing.
         .package(url: "https://github.com/ordo-one/malloc-interposer", exact: "1.6.1"),
     ],
@@ -41,7 +43,8 @@ let package = Package(
                 plugins: ["EmbedFiles"]),
         // Wires engine, analysis and store together: one experiment, from configuration to stored run.
         .target(name: "TrackerExperiments",
-                dependencies: ["TrackerEngine", "TrackerNumerics", "TrackerDatasets", "TrackerAnalysis", "TrackerStore"]),
+                dependencies: ["TrackerEngine", "TrackerNumerics", "TrackerDatasets", "TrackerAnalysis", "TrackerStore",
+                               .product(name: "Yams", package: "Yams")]),
         // The command-line tool: thin commands, one file each.
         .executableTarget(name: "tracker",
                           dependencies: ["TrackerExperiments", "TrackerStore", "TrackerEngine",
@@ -65,7 +68,9 @@ let package = Package(
         .testTarget(name: "TrackerStoreTests", dependencies: ["TrackerStore", "TrackerTestSupport"]),
         .testTarget(name: "TrackerExperimentsTests", dependencies: ["TrackerExperiments", "TrackerStore", "TrackerEngine",
                                                                         "TrackerTestSupport"]),
-        .testTarget(name: "TrackerCLITests", dependencies: ["TrackerTestSupport"]),
+        // GRDB to age a database as an older tracker left it (a run without a stored configuration).
+        .testTarget(name: "TrackerCLITests", dependencies: ["TrackerTestSupport",
+                                                            .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "TrackerTestSupport", path: "Tests/TrackerTestSupport"),
     ],
     swiftLanguageModes: [.v6]

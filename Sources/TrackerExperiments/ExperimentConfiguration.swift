@@ -43,6 +43,9 @@ public struct ExperimentConfiguration: Sendable, Equatable {
     /// first `probeSamples` of them.
     public var testSamples: Int?
     public var probeSamples = 256
+    /// Train on the training labels permuted by a permutation drawn from the seed (a control: the network can only
+    /// memorise). Test and probe labels stay true, so test accuracy measures what generalises: chance.
+    public var shuffleLabels = false
     public var name: String?
     public var tags: [String] = []
     /// How the run was started, stored in `runs.command_line`.

@@ -54,6 +54,9 @@ public final class ExperimentRunner {
     let runUUID = UUID()
     private var hasRun = false
 
+    /// The stream of the run's seed that permutes the training labels under `shuffleLabels` ("labels").
+    static let labelShuffleStream: UInt64 = 0x6C61_6265_6C73
+
     /// Rows buffered before the recorder writes them in one transaction, and the longest a row waits.
     static let flushRows = 2048
     static let flushSeconds = 2.0
@@ -118,7 +121,14 @@ public final class ExperimentRunner {
         } else {
             decovLayers = []
         }
-        split = data.split(testCount: testSamples, probeCount: configuration.probeSamples, seed: configuration.seed)
+        let heldOut = data.split(testCount: testSamples, probeCount: configuration.probeSamples, seed: configuration.seed)
+        // Only the training labels are shuffled: test accuracy then measures what generalises (chance), and the
+        // probe set's activations never depend on labels.
+        split = configuration.shuffleLabels
+            ? DatasetSplit(train: heldOut.train.shufflingLabels(seed: SeededGenerator.mix(configuration.seed,
+                                                                                          Self.labelShuffleStream)),
+                           test: heldOut.test, probe: heldOut.probe)
+            : heldOut
         let options = TrainingOptions(
             learningRate: Float(configuration.learningRate),
             optimizer: OptimizerSettings(kind: configuration.optimizer, momentum: Float(configuration.momentum),
@@ -293,7 +303,8 @@ public final class ExperimentRunner {
                 outputSize: architecture.outputSize, parameterCount: architecture.parameterCount, layers: layers),
             hyperparameters: hyperparameters, dataset: datasetDescription, trainSamples: split.train.count,
             testSamples: split.test.count, probeSamples: split.probe.count, totalSteps: trainer.totalSteps,
-            snapshotScheduleJSON: schedule.json, tags: configuration.tags, blasThreads: configuration.blasThreads)
+            snapshotScheduleJSON: schedule.json, tags: configuration.tags, blasThreads: configuration.blasThreads,
+            configuration: ConfigurationFile.yaml(for: configuration))
     }
 
     /// The run's hyperparameters as stored: every setting that shapes training, with the optimiser's and the
@@ -337,6 +348,7 @@ public final class ExperimentRunner {
             values["decov"] = .real(configuration.decov)
             values["decov_layers"] = .text(decovLayers.joined(separator: ","))
         }
+        if configuration.shuffleLabels { values["shuffle_labels"] = .integer(1) }
         if architecture.layers.contains(where: { $0.kind.isRecurrent }) {
             values["recurrent_initialization"] = .text(configuration.recurrentInitialization.rawValue)
         }

@@ -19,7 +19,8 @@ import Testing
                        "--tag", "--activation", "--initialization"] {
             #expect(runHelp.standardOutput.contains(option), "run --help shows \(option)")
         }
-        #expect(runHelp.standardOutput.contains("relu, tanh, sigmoid"))
+        let helpText = runHelp.standardOutput.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
+        #expect(helpText.contains("relu, leakyrelu, tanh, sigmoid, gelu"))
         #expect(try workspace.tracker("--version").standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
                 .first?.isNumber == true)
     }

@@ -39,13 +39,14 @@ extension TrackerDatabase {
         }
     }
 
-    /// The run id for an integer id or a unique prefix of its uuid.
+    /// The run id for an integer id or a unique prefix of its uuid. Digits are an id first; eight or more digits that
+    /// are no id are read as a uuid prefix too (`tracker runs` prints eight-character prefixes, a few of them digits).
     public func resolveRun(_ reference: String) throws -> Int64 {
         let trimmed = reference.trimmingCharacters(in: .whitespaces).lowercased()
         return try read { db in
             if let id = Int64(trimmed) {
                 if try Int64.fetchOne(db, sql: "SELECT id FROM runs WHERE id = ?", arguments: [id]) != nil { return id }
-                throw StoreError.runNotFound(reference)
+                guard trimmed.count >= 8 else { throw StoreError.runNotFound(reference) }
             }
             guard !trimmed.isEmpty, trimmed.allSatisfy({ $0.isHexDigit || $0 == "-" }) else {
                 throw StoreError.runNotFound(reference)

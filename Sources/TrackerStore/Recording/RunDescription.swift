@@ -95,11 +95,14 @@ public struct RunDescription: Sendable {
     public var tags: [String]
     /// OpenBLAS threads the run uses (its numbers are reproducible at a fixed count).
     public var blasThreads: Int
+    /// Every setting of the run as YAML (`runs.configuration`), which re-runs it; nil when unknown.
+    public var configuration: String?
 
     public init(uuid: UUID = UUID(), name: String?, seed: Int64, host: String, commandLine: String,
                 architecture: ArchitectureDescription, hyperparameters: [String: HyperparameterValue],
                 dataset: DatasetDescription, trainSamples: Int, testSamples: Int, probeSamples: Int,
-                totalSteps: Int, snapshotScheduleJSON: String, tags: [String], blasThreads: Int = 1) {
+                totalSteps: Int, snapshotScheduleJSON: String, tags: [String], blasThreads: Int = 1,
+                configuration: String? = nil) {
         self.uuid = uuid
         self.name = name
         self.seed = seed
@@ -115,6 +118,7 @@ public struct RunDescription: Sendable {
         self.snapshotScheduleJSON = snapshotScheduleJSON
         self.tags = tags
         self.blasThreads = blasThreads
+        self.configuration = configuration
     }
 }
 
