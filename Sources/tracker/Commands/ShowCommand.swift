@@ -15,7 +15,7 @@ struct ShowCommand: ParsableCommand {
     var reference: String
 
     func run() throws {
-        let store = try database.open(create: false)
+        let store = try database.openForReading()
         let details = try store.runDetails(try store.resolveRun(reference))
         print(RunDetailsWriter.render(details, as: output.format), terminator: "")
     }
