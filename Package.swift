@@ -20,6 +20,8 @@ let package = Package(
         // System libraries from Debian (scripts/setup installs them).
         .systemLibrary(name: "CBLAS", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // SQLite's defensive mode and untrusted schema for every connection (a C call Swift cannot make directly).
+        .systemLibrary(name: "CSQLiteDefensive", providers: [.apt(["libsqlite3-dev"])]),
 
         // Compiles Migrations/, Queries/ and Datasets/ into the binary, so a copied `tracker` needs no
         // resource folder beside it.
@@ -37,7 +39,7 @@ let package = Package(
         .target(name: "TrackerAnalysis", dependencies: ["TrackerNumerics"]),
         // The SQLite store: the only module that speaks SQL. Knows nothing about layers.
         .target(name: "TrackerStore",
-                dependencies: [.product(name: "GRDB", package: "GRDB.swift"),
+                dependencies: ["CSQLiteDefensive", .product(name: "GRDB", package: "GRDB.swift"),
                                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                                .product(name: "Crypto", package: "swift-crypto")],
                 plugins: ["EmbedFiles"]),

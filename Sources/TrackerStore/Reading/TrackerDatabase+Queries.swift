@@ -64,6 +64,18 @@ extension TrackerDatabase {
         }
     }
 
+    /// The uuids of runs, in the order of `runIDs`.
+    public func uuids(of runIDs: [Int64]) throws -> [String] {
+        try read { db in
+            try runIDs.map { id in
+                guard let uuid = try String.fetchOne(db, sql: "SELECT uuid FROM runs WHERE id = ?", arguments: [id]) else {
+                    throw StoreError.runNotFound(String(id))
+                }
+                return uuid
+            }
+        }
+    }
+
     /// Everything `tracker show` prints about one run.
     public func runDetails(_ runID: Int64) throws -> RunDetails {
         try read { db in

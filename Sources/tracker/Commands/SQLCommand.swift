@@ -21,7 +21,7 @@ struct SQLCommand: ParsableCommand {
     var sql: String
 
     func run() throws {
-        let store = try database.open(create: false)
+        let store = try database.openForReading()
         print(TableWriter.render(try store.query(sql: sql), as: output.format), terminator: "")
     }
 }

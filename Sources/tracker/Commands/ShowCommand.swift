@@ -23,7 +23,7 @@ struct ShowCommand: ParsableCommand {
     var config = false
 
     func run() throws {
-        let store = try database.open(create: false)
+        let store = try database.openForReading()
         if config {
             let stored = try store.storedConfiguration(of: try store.resolveRun(reference))
             guard let text = stored.configuration else {
