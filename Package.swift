@@ -11,6 +11,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+        // Reads `tracker run --config` files (YAML, with line numbers for errors).
+        .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
         // Counts heap allocations (LD_PRELOAD interposer), for the test that the training step allocates nothing.
         .package(url: "https://github.com/ordo-one/malloc-interposer", exact: "1.6.1"),
         // Reads NumPy .npz files (zip archives, stored or deflated), so tracker has no zip reader of its own.
@@ -21,6 +23,8 @@ let package = Package(
         .systemLibrary(name: "CBLAS", providers: [.apt(["libopenblas-dev"])]),
         // zlib (not named CZlib: ZIPFoundation's own zlib module has that name, and module names are global).
         .systemLibrary(name: "CZlibSystem", providers: [.apt(["zlib1g-dev"])]),
+        // SQLite's defensive mode and untrusted schema for every connection (a C call Swift cannot make directly).
+        .systemLibrary(name: "CSQLiteDefensive", providers: [.apt(["libsqlite3-dev"])]),
 
         // Compiles Migrations/, Queries/ and Datasets/ into the binary, so a copied `tracker` needs no
         // resource folder beside it.
@@ -39,13 +43,14 @@ let package = Package(
         .target(name: "TrackerAnalysis", dependencies: ["TrackerNumerics"]),
         // The SQLite store: the only module that speaks SQL. Knows nothing about layers.
         .target(name: "TrackerStore",
-                dependencies: [.product(name: "GRDB", package: "GRDB.swift"),
+                dependencies: ["CSQLiteDefensive", .product(name: "GRDB", package: "GRDB.swift"),
                                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                                .product(name: "Crypto", package: "swift-crypto")],
                 plugins: ["EmbedFiles"]),
         // Wires engine, analysis and store together: one experiment, from configuration to stored run.
         .target(name: "TrackerExperiments",
-                dependencies: ["TrackerEngine", "TrackerNumerics", "TrackerDatasets", "TrackerAnalysis", "TrackerStore"]),
+                dependencies: ["TrackerEngine", "TrackerNumerics", "TrackerDatasets", "TrackerAnalysis", "TrackerStore",
+                               .product(name: "Yams", package: "Yams")]),
         // The command-line tool: thin commands, one file each.
         .executableTarget(name: "tracker",
                           dependencies: ["TrackerExperiments", "TrackerStore", "TrackerEngine", "TrackerDatasets",
@@ -70,7 +75,9 @@ let package = Package(
         .testTarget(name: "TrackerStoreTests", dependencies: ["TrackerStore", "TrackerTestSupport"]),
         .testTarget(name: "TrackerExperimentsTests", dependencies: ["TrackerExperiments", "TrackerStore", "TrackerEngine",
                                                                         "TrackerDatasets", "TrackerTestSupport"]),
-        .testTarget(name: "TrackerCLITests", dependencies: ["TrackerTestSupport"]),
+        // GRDB to age a database as an older tracker left it (a run without a stored configuration).
+        .testTarget(name: "TrackerCLITests", dependencies: ["TrackerTestSupport",
+                                                            .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "TrackerTestSupport", path: "Tests/TrackerTestSupport"),
     ],
     swiftLanguageModes: [.v6]

@@ -1,8 +1,9 @@
 // tracker-allocation-probe: counts the heap allocations of training steps, for the allocation test.
 //
-// Usage: LD_PRELOAD=libMallocInterposerSwift.so tracker-allocation-probe ARCH[@SHAPE]...
+// Usage: LD_PRELOAD=libMallocInterposerSwift.so tracker-allocation-probe ARCH[+decov][@SHAPE]...
 //
-// For each architecture (the layer grammar; SHAPE like 1x8x8, default 1x8x8) it builds a trainer on seeded random
+// For each architecture (the layer grammar; SHAPE like 1x8x8, default 1x8x8; `+decov` adds a DeCov regulariser on
+// every probed layer) it builds a trainer on seeded random
 // data, runs a few warm-up steps (the first epoch's shuffle and lazy runtime set-up), then counts every malloc in
 // the next steps with ordo-one's malloc interposer. It prints one JSON line per architecture, and first a control
 // line whose window allocates on purpose, proving the counter is live (0 there means the interposer is not loaded).
@@ -58,7 +59,8 @@ if ProcessInfo.processInfo.environment["TRACKER_PROBE_BACKTRACE"] == "1" { insta
 print("{\"architecture\":\"control\",\"mallocs\":\(control.mallocs),\"bytes\":\(control.bytes)}")
 
 for argument in CommandLine.arguments.dropFirst() {
-    let parts = argument.split(separator: "@", maxSplits: 1)
+    let withDeCov = argument.contains("+decov")
+    let parts = argument.replacingOccurrences(of: "+decov", with: "").split(separator: "@", maxSplits: 1)
     let shape = Shape((parts.count == 2 ? parts[1] : "1x8x8").split(separator: "x").compactMap { Int($0) })
     var generator = SeededGenerator(seed: 1)
     let samples = 96
@@ -70,12 +72,15 @@ for argument in CommandLine.arguments.dropFirst() {
         let options = TrainingOptions(learningRate: 0.01, optimizer: OptimizerSettings(kind: .adamw, weightDecay: 0.01),
                                       schedule: .cosine(minimumFactor: 0.1), warmupSteps: 2, gradientClipNorm: 1,
                                       batchSize: 16, epochs: 4, seed: 3)
-        let trainer = try Trainer(architecture: architecture, options: options, training: data)
+        let regularizers = withDeCov
+            ? architecture.probedLayerIndices.map { DeCovRegularizer(layer: architecture.layerNames[$0], weight: 0.1) } : []
+        let trainer = try Trainer(architecture: architecture, options: options, training: data,
+                                  regularizers: regularizers)
         for _ in 0..<8 { trainer.step() }          // beyond the first epoch (6 steps): a reshuffle is warmed up too
         let steps = 12
         let counted = count { for _ in 0..<steps { trainer.step() } }
-        print("{\"architecture\":\"\(parts[0])\",\"steps\":\(steps),\"mallocs\":\(counted.mallocs),\"bytes\":\(counted.bytes)}")
+        print("{\"architecture\":\"\(argument)\",\"steps\":\(steps),\"mallocs\":\(counted.mallocs),\"bytes\":\(counted.bytes)}")
     } catch {
-        print("{\"architecture\":\"\(parts[0])\",\"error\":\"\(error)\"}")
+        print("{\"architecture\":\"\(argument)\",\"error\":\"\(error)\"}")
     }
 }

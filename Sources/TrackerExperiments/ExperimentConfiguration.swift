@@ -37,6 +37,11 @@ public struct ExperimentConfiguration: Sendable, Equatable {
     public var schedule: LearningRateSchedule = .constant
     public var warmupSteps = 0
     public var gradientClipNorm: Double?
+    /// DeCov weight λ (0 = off): every training step adds λ · DeCov of each of `decovLayers`' block outputs to the
+    /// loss (see `DeCovRegularizer`).
+    public var decov = 0.0
+    /// The layers DeCov penalises, by name; empty = every probed layer.
+    public var decovLayers: [String] = []
     public var batchSize = 32
     public var epochs = 20
     public var seed: UInt64 = 0
@@ -49,6 +54,9 @@ public struct ExperimentConfiguration: Sendable, Equatable {
     /// first `probeSamples` of them.
     public var testSamples: Int?
     public var probeSamples = 256
+    /// Train on the training labels permuted by a permutation drawn from the seed (a control: the network can only
+    /// memorise). Test and probe labels stay true, so test accuracy measures what generalises: chance.
+    public var shuffleLabels = false
     public var name: String?
     public var tags: [String] = []
     /// How the run was started, stored in `runs.command_line`.

@@ -50,9 +50,14 @@ public final class ExperimentRunner {
     /// The data path or synthetic name as given; nil for a bundled data set.
     let dataPath: String?
     let trainer: Trainer
+    /// The layers DeCov penalises (empty when it is off), resolved from the configuration.
+    let decovLayers: [String]
     /// The uuid the run will be stored under.
     let runUUID = UUID()
     private var hasRun = false
+
+    /// The stream of the run's seed that permutes the training labels under `shuffleLabels` ("labels").
+    static let labelShuffleStream: UInt64 = 0x6C61_6265_6C73
 
     /// Rows buffered before the recorder writes them in one transaction, and the longest a row waits.
     static let flushRows = 2048
@@ -119,14 +124,37 @@ public final class ExperimentRunner {
         if let problem = Trainer.shapeProblem(of: data, for: architecture) {
             throw ConfigurationError(problem, setting: "architecture")
         }
-        if let heldOut = loaded.heldOut {
-            // The source's own test set: a seeded choice of `testSamples` of it, the probe set their first samples.
-            let chosen = heldOut.split(testCount: testSamples, probeCount: configuration.probeSamples,
-                                       seed: configuration.seed)
-            split = DatasetSplit(train: data, test: chosen.test, probe: chosen.probe)
-        } else {
-            split = data.split(testCount: testSamples, probeCount: configuration.probeSamples, seed: configuration.seed)
+        guard configuration.decov >= 0, configuration.decov.isFinite else {
+            throw ConfigurationError("DeCov weight must be a finite number ≥ 0, got \(configuration.decov)",
+                                     setting: "decov")
         }
+        if configuration.decov > 0 {
+            let names = architecture.layerNames
+            decovLayers = configuration.decovLayers.isEmpty ? architecture.probedLayerIndices.map { names[$0] }
+                : configuration.decovLayers
+            if decovLayers.isEmpty {
+                throw ConfigurationError("DeCov has no layer to penalise: architecture \(architecture.summary) has no "
+                                         + "probed layer", setting: "decov")
+            }
+        } else {
+            decovLayers = []
+        }
+        let heldOut: DatasetSplit
+        if let sourceTest = loaded.heldOut {
+            // The source's own test set: a seeded choice of `testSamples` of it, the probe set their first samples.
+            let chosen = sourceTest.split(testCount: testSamples, probeCount: configuration.probeSamples,
+                                          seed: configuration.seed)
+            heldOut = DatasetSplit(train: data, test: chosen.test, probe: chosen.probe)
+        } else {
+            heldOut = data.split(testCount: testSamples, probeCount: configuration.probeSamples, seed: configuration.seed)
+        }
+        // Only the training labels are shuffled: test accuracy then measures what generalises (chance), and the
+        // probe set's activations never depend on labels.
+        split = configuration.shuffleLabels
+            ? DatasetSplit(train: heldOut.train.shufflingLabels(seed: SeededGenerator.mix(configuration.seed,
+                                                                                          Self.labelShuffleStream)),
+                           test: heldOut.test, probe: heldOut.probe)
+            : heldOut
         let options = TrainingOptions(
             learningRate: Float(configuration.learningRate),
             optimizer: OptimizerSettings(kind: configuration.optimizer, momentum: Float(configuration.momentum),
@@ -140,7 +168,8 @@ public final class ExperimentRunner {
                                                   recurrent: configuration.recurrentInitialization,
                                                   scale: configuration.initializationScale))
         do {
-            trainer = try Trainer(architecture: architecture, options: options, training: split.train)
+            trainer = try Trainer(architecture: architecture, options: options, training: split.train,
+                                  regularizers: decovLayers.map { DeCovRegularizer(layer: $0, weight: configuration.decov) })
         } catch {
             throw ConfigurationError(error.description, setting: error.setting)
         }
@@ -193,6 +222,7 @@ public final class ExperimentRunner {
             return Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
         }
         let series = seriesNames
+        let penaltyNames = trainer.regularizerNames
         let scheduled = Set(schedule.steps())
         let workspace = CorrelationWorkspace()
         var latest: [Double?] = Array(repeating: nil, count: series.count)
@@ -249,7 +279,11 @@ public final class ExperimentRunner {
             recorder.record(step: StepMetricsRow(
                 step: result.step, epoch: result.epoch, trainLoss: Double(result.loss),
                 trainAccuracy: Double(result.accuracy), learningRate: Double(result.learningRate), wallTime: now,
-                gradientNorm: result.gradientNorm))
+                gradientNorm: result.gradientNorm, penalty: result.penalty))
+            for (index, name) in penaltyNames.enumerated() {
+                recorder.record(penalty: StepPenaltyRow(step: result.step, name: name,
+                                                        value: trainer.penalty(ofRegularizer: index)))
+            }
             if scheduled.contains(result.step) { snapshot(at: result.step) }
             let endOfEpoch = result.step % trainer.stepsPerEpoch == 0 && result.step < trainer.totalSteps
             if endOfEpoch { _ = evaluate(at: result.step, splits: [("test", split.test)]) }
@@ -299,7 +333,7 @@ public final class ExperimentRunner {
             hyperparameters: hyperparameters, dataset: datasetDescription, trainSamples: split.train.count,
             testSamples: split.test.count, probeSamples: split.probe.count, totalSteps: trainer.totalSteps,
             snapshotScheduleJSON: schedule.json, tags: configuration.tags, blasThreads: configuration.blasThreads,
-            dataPath: dataPath)
+            configuration: ConfigurationFile.yaml(for: configuration), dataPath: dataPath)
     }
 
     /// The run's hyperparameters as stored: every setting that shapes training, with the optimiser's and the
@@ -339,6 +373,11 @@ public final class ExperimentRunner {
             values["lr_minimum_factor"] = .real(minimumFactor)
         }
         if let clip = configuration.gradientClipNorm { values["gradient_clip_norm"] = .real(clip) }
+        if !decovLayers.isEmpty {
+            values["decov"] = .real(configuration.decov)
+            values["decov_layers"] = .text(decovLayers.joined(separator: ","))
+        }
+        if configuration.shuffleLabels { values["shuffle_labels"] = .integer(1) }
         if architecture.layers.contains(where: { $0.kind.isRecurrent }) {
             values["recurrent_initialization"] = .text(configuration.recurrentInitialization.rawValue)
         }

@@ -8,6 +8,10 @@ import Testing
         "128,64", "dense32-relu-dense16-tanh-dense16-sigmoid-dense8-gelu-dense8-leakyrelu", "dense16-relu@8x8",
         "conv4k3p1-relu-maxpool2-conv4k3-relu-avgpool2-flatten-dense8-relu", "conv6k3s2p1-tanh-maxpool3s1-gap@2x8x8",
         "rnn12@6x5", "lstm12-lstm8@6x5", "gru12@1x6x5",
+        // Batch norm, dropout and DeCov on vector, image and sequence outputs.
+        "dense16-bn-relu-dropout0.5-dense8-tanh+decov",
+        "conv4k3p1-bn-relu-dropout0.25-maxpool2-flatten-dense8-bn-relu+decov@1x8x8",
+        "rnn6-dropout0.5+decov@6x5",
     ]
 
     @Test func trainingStepsAllocateNothing() throws {

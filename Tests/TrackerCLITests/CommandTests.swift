@@ -19,7 +19,8 @@ import Testing
                        "--tag", "--activation", "--initialization"] {
             #expect(runHelp.standardOutput.contains(option), "run --help shows \(option)")
         }
-        #expect(runHelp.standardOutput.contains("relu, tanh, sigmoid"))
+        let helpText = runHelp.standardOutput.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
+        #expect(helpText.contains("relu, leakyrelu, tanh, sigmoid, gelu"))
         #expect(try workspace.tracker("--version").standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
                 .first?.isNumber == true)
     }
@@ -93,6 +94,30 @@ import Testing
         #expect(ranged.standardOutput.split(separator: "\n").count == 2)
     }
 
+    @Test func batchNormDropoutAndDeCovRunAndAreRecorded() throws {
+        let workspace = try Workspace()
+        defer { workspace.cleanup() }
+        let run = try workspace.tracker("run", "--arch", "dense24-bn-relu-dropout0.2-dense12-relu", "--epochs", "1",
+                                        "--snapshot-every", "20", "--decov", "0.1@dense1")
+        #expect(run.status == 0, "\(run.standardError)")
+        #expect(run.standardOutput.contains("dense1: peak") && run.standardOutput.contains("dense2: peak"))
+        let plain = try workspace.tracker("run", "--arch", "dense24-bn-relu-dropout0.2-dense12-relu", "--epochs", "1",
+                                          "--snapshot-every", "20")
+        #expect(plain.status == 0, "\(plain.standardError)")
+        let stored = try workspace.tracker("sql", "--format", "csv", """
+            SELECT a.summary, (SELECT count(*) FROM step_penalties p WHERE p.run_id = r.id) AS penalties,
+                (SELECT count(*) FROM step_metrics m WHERE m.run_id = r.id AND m.penalty > 0) AS penalised_steps
+            FROM runs r JOIN architectures a ON a.id = r.architecture_id ORDER BY r.id
+            """)
+        #expect(stored.standardOutput == "summary,penalties,penalised_steps\n"
+                + "64-24-batchnorm-relu-dropout0.2-12relu-10,45,45\n64-24-batchnorm-relu-dropout0.2-12relu-10,0,0\n")
+        let show = try workspace.tracker("show", "1")
+        #expect(show.standardOutput.contains("decov_layers") && show.standardOutput.contains("penalty"))
+        let compare = try workspace.tracker("compare", "--group-by", "decov", "--format", "csv")
+        #expect(compare.status == 0, "\(compare.standardError)")
+        #expect(compare.standardOutput.hasPrefix("decov,"))
+    }
+
     @Test func badInputGetsOneClearLineAndANonZeroExit() throws {
         let workspace = try Workspace()
         defer { workspace.cleanup() }
@@ -127,6 +152,19 @@ import Testing
         try expectFailure(["run", "--probe", "dense7"], "--probe: architecture 64-128relu-64relu-10: no hidden layer named 'dense7'",
                           status: 64)
         try expectFailure(["frobnicate"], "frobnicate", status: 64)
+        for (arguments, line) in [
+            (["run", "--decov", "abc"],
+             "Error: --decov: DeCov setting 'abc' must be WEIGHT[@LAYER,...] with WEIGHT a number ≥ 0, got 'abc'\n"),
+            (["run", "--decov", "0.1@nosuchlayer"],
+             "Error: --decov: no hidden layer named 'nosuchlayer' for DeCov (layers: dense1, dense2)\n"),
+            (["run", "--arch", "dense8-dropout1.5"],
+             "Error: --arch: architecture 'dense8-dropout1.5': token 2 'dropout1.5' (column 8): dropout rate must be in [0, 1), got 1.5\n"),
+        ] {
+            let result = try TrackerProcess.run(arguments, in: workspace.url)
+            #expect(result.status == 64, "\(arguments)")
+            #expect(result.standardError == line, "\(arguments): exactly one line")
+            #expect(result.standardOutput.isEmpty)
+        }
         #expect(!FileManager.default.fileExists(atPath: workspace.path("tracker.sqlite")),
                 "failed validation creates no database")
 

@@ -15,8 +15,13 @@ import TrackerTestSupport
         try FileManager.default.createDirectory(atPath: workspace.path(name), withIntermediateDirectories: true)
         for (prefix, count) in [("train", 120), ("t10k", 40)] {
             let labels = (0..<count).map { UInt8(($0 * 5 + 1) % 4) }
-            let pixels = labels.enumerated().flatMap { item, label in
-                (0..<16).map { index in UInt8((item * 13 + index * 7) % 60 + ((index / 8) * 2 + (index % 4) / 2 == Int(label) ? 180 : 0)) }
+            var pixels: [UInt8] = []
+            for (item, label) in labels.enumerated() {
+                for index in 0..<16 {
+                    let quadrant = (index / 8) * 2 + (index % 4) / 2
+                    let bright = quadrant == Int(label) ? 180 : 0
+                    pixels.append(UInt8((item * 13 + index * 7) % 60 + bright))
+                }
             }
             try idx([count, 4, 4], pixels).write(to: workspace.url.appending(path: "\(name)/\(prefix)-images-idx3-ubyte"))
             try idx([count], labels).write(to: workspace.url.appending(path: "\(name)/\(prefix)-labels-idx1-ubyte"))
@@ -112,6 +117,35 @@ import TrackerTestSupport
         try writeIDX(workspace, "bad")
         try runAll(database: "kept.sqlite")
         #expect(snapshot(workspace.path("kept.sqlite")) == before, "an existing database is left byte for byte")
+    }
+
+    /// The data options are settings like any other: stored with the run, re-run by --like, read from --config.
+    @Test func dataSettingsTravelInConfigurations() throws {
+        let workspace = try Workspace()
+        defer { workspace.cleanup() }
+        var rows: [String] = []
+        for row in 0..<60 {
+            var fields = ["\(row % 3)"]
+            for column in 0..<4 {
+                let value = Double((column + row) % 5) / 4 + (column == row % 3 ? 1.0 : 0.0)
+                fields.append(String(format: "%.2f", value))
+            }
+            rows.append(fields.joined(separator: ","))
+        }
+        try Data(("kind,a,b,c,d\n" + rows.joined(separator: "\n")).utf8).write(to: workspace.url.appending(path: "t.csv"))
+        let first = try TrackerProcess.run(["run", "--data", "t.csv", "--label-column", "kind", "--shape", "2x2",
+                                            "--header", "yes", "--test-samples", "12", "--arch", "rnn8", "--epochs", "1",
+                                            "--probe-samples", "5"], in: workspace.url)
+        #expect(first.status == 0, "\(first.standardError)")
+        let shown = try workspace.tracker("show", "1", "--config")
+        #expect(shown.standardOutput.hasPrefix("data: t.csv\ndata-format: null\nlabels: null\nlabel-column: kind\n"
+                                               + "header: yes\nshape: 2x2\n"))
+        #expect(try workspace.tracker("run", "--like", "1").status == 0)
+        try Data(shown.standardOutput.utf8).write(to: workspace.url.appending(path: "run.yaml"))
+        #expect(try workspace.tracker("run", "--config", "run.yaml").status == 0)
+        let stored = try workspace.tracker("sql", "SELECT DISTINCT d.name, d.sample_shape, r.data_path FROM runs r JOIN "
+                                           + "datasets d ON d.id = r.dataset_id", "--format", "csv")
+        #expect(stored.standardOutput == "name,sample_shape,data_path\ncsv:t.csv,2x2,t.csv\n")
     }
 
     @Test func helpNamesTheDataOptions() throws {

@@ -94,6 +94,63 @@ struct ArchitectureGrammarTests {
         #expect(message("maxpool32") == "architecture 1x28x28-maxpool32-10: maxpool1 (maxpool32) has a 32×32 window larger than its 1×28×28 input")
     }
 
+    @Test("batch norm and dropout: tokens, names, shapes, summary, canonical JSON, probe points")
+    func batchNormAndDropout() throws {
+        let mlp = try Architecture.parse("dense128-bn-relu-dropout0.5-dense64-batchnorm-tanh-dropout.25",
+                                         inputShape: image, outputSize: 10)
+        #expect(mlp.layers == [.dense(128), .batchNorm, .activation(.relu), .dropout(0.5), .dense(64), .batchNorm,
+                               .activation(.tanh), .dropout(0.25), .dense(10)])
+        #expect(mlp.layerNames == ["dense1", "batchnorm1", "act1", "dropout1", "dense2", "batchnorm2", "act2",
+                                   "dropout2", "output"])
+        #expect(mlp.summary == "784-128-batchnorm-relu-dropout0.5-64-batchnorm-tanh-dropout0.25-10")
+        // dense 784·128 + 128, batch norm 4·128 (scale, shift, running mean and variance), dense 128·64 + 64,
+        // batch norm 4·64, output 64·10 + 10.
+        #expect(mlp.parameterCount == 100_480 + 512 + 8256 + 256 + 650)
+        let network = try Network(architecture: mlp, capacity: 2)
+        // The probe reads each block after its batch norm and activation, before the dropout.
+        #expect(network.probePoints.map(\.name) == ["dense1", "dense2"])
+        #expect(network.probePoints.map(\.networkLayerIndex) == [2, 6])
+        #expect(network.layers[2] is ActivationLayer && network.layers[3] is DropoutLayer)
+
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let cnn = try Architecture.parse("conv4k3p1-bn-relu-maxpool2-dropout0.1-gap", inputShape: image, outputSize: 10)
+        let json = String(decoding: try encoder.encode(cnn), as: UTF8.self)
+        #expect(json == #"{"inputShape":[1,28,28],"layers":[{"kernel":3,"kind":"conv2d","padding":1,"stride":1,"#
+                + #""units":4},{"kind":"batchnorm"},{"activation":"relu","kind":"activation"},{"kernel":2,"#
+                + #""kind":"maxpool2d","stride":2},{"kind":"dropout","rate":0.1},{"kind":"globalavgpool"},"#
+                + #"{"kind":"dense","units":10}]}"#)
+        #expect(try JSONDecoder().decode(Architecture.self, from: Data(json.utf8)) == cnn)
+        #expect(try Network(architecture: cnn, capacity: 1).probePoints.map(\.networkLayerIndex) == [2])
+        #expect(try Architecture.parse("dense8-bn", inputShape: Shape([4]), outputSize: 2).layers
+                    == [.dense(8), .batchNorm, .dense(2)])
+        // The summary writes rates as the grammar reads them, so a summary's tokens parse back.
+        let rates = try Architecture.parse("dropout0-dropout0.00001-dropout.125-dropout0.999999999",
+                                           inputShape: Shape([4]), outputSize: 2)
+        #expect(rates.summary == "4-dropout0-dropout0.00001-dropout0.125-dropout0.999999999-2")
+        #expect(rates.layers.map(\.rate) == [0, 0.00001, 0.125, 0.999_999_999, nil])
+    }
+
+    @Test("batch norm and dropout errors")
+    func batchNormAndDropoutErrors() {
+        func message(_ spec: String, shape: Shape = Shape([1, 28, 28])) -> String {
+            do {
+                _ = try Architecture.parse(spec, inputShape: shape, outputSize: 10)
+                return "no error"
+            } catch {
+                return error.description
+            }
+        }
+        #expect(message("dense8-dropout1.5") == "architecture 'dense8-dropout1.5': token 2 'dropout1.5' (column 8): dropout rate must be in [0, 1), got 1.5")
+        #expect(message("dense8-dropout1") == "architecture 'dense8-dropout1': token 2 'dropout1' (column 8): dropout rate must be in [0, 1), got 1")
+        #expect(message("dense8-dropout").hasPrefix("architecture 'dense8-dropout': token 2 'dropout' (column 8) is not a layer"))
+        #expect(message("dense8-dropout0.5.1").hasPrefix("architecture 'dense8-dropout0.5.1': token 2 'dropout0.5.1' (column 8) is not a layer"))
+        #expect(message("dense8-dropoutx").hasPrefix("architecture 'dense8-dropoutx': token 2 'dropoutx' (column 8) is not a layer"))
+        #expect(message("lstm8-bn") == "architecture 28x28-lstm8-batchnorm-last-10: batchnorm1 (batchnorm) needs a vector or a C×H×W input, got 28×8")
+        let negative = Architecture(inputShape: .features(4), layers: [.dropout(-0.1), .dense(2)])
+        #expect(throws: ArchitectureError.self) { try negative.validate() }
+    }
+
     @Test("every activation is a token", arguments: Activation.allCases)
     func activations(activation: Activation) throws {
         let architecture = try Architecture.parse("dense8-\(activation.rawValue)", inputShape: Shape([4]), outputSize: 2)

@@ -145,10 +145,10 @@ import TrackerTestSupport
         #expect(runner.datasetDescription.name.hasPrefix(data.prefix(while: { $0 != "," })))
     }
 
-    /// Migration 0005 moves the bundled sets' rows from the old hash formula to this one: its constants must be
+    /// Migration 0006 moves the bundled sets' rows from the old hash formula to this one: its constants must be
     /// what the two formulas give for the data tracker decodes today.
-    @Test func migration0005HoldsTheBundledSetsOldAndNewHashes() throws {
-        let sql = try #require(Migration.all.first { $0.version == 5 }).sql
+    @Test func migration0006HoldsTheBundledSetsOldAndNewHashes() throws {
+        let sql = try #require(Migration.all.first { $0.version == 6 }).sql
         for bundled in BundledDataset.all {
             let data = try bundled.load()
             var bytes = Data()

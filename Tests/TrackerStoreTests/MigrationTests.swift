@@ -140,16 +140,63 @@ import TrackerTestSupport
         }
     }
 
-    /// A schema-3 file with runs on both bundled sets and on another row: 0005 gives the bundled rows their shape and
-    /// their hash under the new formula (so new runs find them), leaves other rows as they were, and adds the
-    /// empty run column for data paths.
-    @Test func migration0005MovesTheBundledRowsToTheNewHashes() throws {
+    /// A schema-3 file with a run: migration 0004 gives its steps a penalty of 0 (they had none), keeps train_loss,
+    /// and adds an empty step_penalties table that new runs write to.
+    @Test func aVersionThreeDatabaseGetsPenaltiesThroughMigrationFour() throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
         let path = folder.path("v3.sqlite")
         let queue = try DatabaseQueue(path: path)
         try queue.writeWithoutTransaction { db in
             try Migrator.migrate(db, path: path, migrations: Array(Migration.all.prefix(3)))
+        }
+        try queue.write { db in
+            try db.execute(sql: """
+                INSERT INTO architectures VALUES (1, 'h', '{"inputSize":4,"layers":[]}', '4-8relu-2', 4, 2, 58);
+                INSERT INTO hyperparameter_sets VALUES (1, 'hp', '{"learning_rate":0.05}');
+                INSERT INTO datasets VALUES (1, 'digits', 'UCI', 10, 4, 2, 'data');
+                INSERT INTO runs (id, uuid, name, status, created_at, seed, tracker_version, host, command_line,
+                    architecture_id, hyperparameter_set_id, dataset_id, train_samples, test_samples, probe_samples,
+                    total_steps, snapshot_schedule, blas_threads)
+                VALUES (1, 'u-1', 'old', 'finished', '2026-11-01T00:00:00.000Z', 0, '0.1.0', 'h', 'tracker run', 1, 1,
+                    1, 8, 2, 2, 2, '{}', 2);
+                INSERT INTO step_metrics VALUES (1, 1, 0, 0.7, 0.5, 0.05, 0.01, 1.5), (1, 2, 0, NULL, 0.5, 0.05, 0.02, 1.2);
+                """)
+        }
+        try queue.writeWithoutTransaction { db in try Migrator.migrate(db, path: path) }
+        try queue.read { (db: Database) throws in
+            #expect(try Int.fetchOne(db, sql: "PRAGMA user_version") == Migration.latestVersion)
+            #expect(try String.fetchOne(db, sql: "SELECT name FROM schema_migrations WHERE version = 4")
+                        == "step_penalties")
+            #expect(try Row.fetchAll(db, sql: "SELECT step, train_loss, gradient_norm, penalty FROM step_metrics ORDER BY step")
+                        == [["step": 1, "train_loss": 0.7, "gradient_norm": 1.5, "penalty": 0.0],
+                            ["step": 2, "train_loss": nil, "gradient_norm": 1.2, "penalty": 0.0]])
+            #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM step_penalties") == 0)
+            #expect(try db.columns(in: "step_penalties").map(\.name) == ["run_id", "step", "name", "value"])
+            #expect(try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").isEmpty)
+            #expect(try String.fetchOne(db, sql: "PRAGMA integrity_check") == "ok")
+        }
+        try queue.write { db in
+            try db.execute(sql: "INSERT INTO step_penalties VALUES (1, 1, 'decov_dense1', 0.25)")
+            #expect(throws: DatabaseError.self) {
+                try db.execute(sql: "INSERT INTO step_penalties VALUES (1, 1, 'decov_dense2', 'lots')")
+            }
+            #expect(throws: DatabaseError.self) {
+                try db.execute(sql: "INSERT INTO step_penalties VALUES (99, 1, 'decov_dense1', 0.25)")
+            }
+        }
+    }
+
+    /// A schema-5 file with runs on both bundled sets and on another row: 0006 gives the bundled rows their shape and
+    /// their hash under the new formula (so new runs find them), leaves other rows as they were, and adds the
+    /// empty run column for data paths.
+    @Test func migration0006MovesTheBundledRowsToTheNewHashes() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let path = folder.path("v5.sqlite")
+        let queue = try DatabaseQueue(path: path)
+        try queue.writeWithoutTransaction { db in
+            try Migrator.migrate(db, path: path, migrations: Array(Migration.all.prefix(5)))
         }
         try queue.write { db in
             try db.execute(sql: """
@@ -169,6 +216,7 @@ import TrackerTestSupport
         }
         try queue.writeWithoutTransaction { db in try Migrator.migrate(db, path: path) }
         try queue.read { (db: Database) throws in
+            #expect(try String.fetchOne(db, sql: "SELECT name FROM schema_migrations WHERE version = 6") == "dataset_files")
             #expect(try Row.fetchAll(db, sql: "SELECT id, sample_shape, test_sample_count, content_hash FROM datasets ORDER BY id")
                     == [["id": 1, "sample_shape": "1x8x8", "test_sample_count": 0,
                          "content_hash": "58d88765731227cabe564f22320f045d55c7c569e0b477e661bd4071a5fed343"],

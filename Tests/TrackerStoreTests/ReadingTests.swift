@@ -30,8 +30,13 @@ import TrackerTestSupport
         first.uuid = UUID(uuidString: "AAAA1111-0000-0000-0000-000000000001")!
         var second = sampleRun()
         second.uuid = UUID(uuidString: "AAAA2222-0000-0000-0000-000000000002")!
+        var digits = sampleRun()
+        digits.uuid = UUID(uuidString: "12345678-0000-0000-0000-000000000003")!
         let id1 = try recordSampleRun(database, first)
         let id2 = try recordSampleRun(database, second)
+        let id3 = try recordSampleRun(database, digits)
+        #expect(try database.resolveRun("12345678") == id3, "an all-digit uuid prefix as `tracker runs` prints it")
+        #expect(throws: StoreError.runNotFound("1234")) { try database.resolveRun("1234") }
         #expect(try database.resolveRun(String(id2)) == id2)
         #expect(try database.resolveRun("aaaa1") == id1)
         #expect(try database.resolveRun("AAAA2") == id2)

@@ -110,6 +110,42 @@ import TrackerTestSupport
         }
     }
 
+    @Test func penaltiesAreStoredApartFromTheTaskLoss() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let database = try TrackerDatabase.open(path: folder.path("penalties.sqlite"))
+        let recorder = try database.beginRun(sampleRun())
+        for path in [RunRecorder.BindingPath.direct, .statementArguments] {
+            recorder.bindingPath = path
+            let step = path == .direct ? 1 : 2
+            recorder.record(step: StepMetricsRow(step: step, epoch: 0, trainLoss: 2, trainAccuracy: 0.1,
+                                                 learningRate: 1, wallTime: 0.1, penalty: step == 1 ? 0.75 : .nan))
+            recorder.record(penalty: StepPenaltyRow(step: step, name: "decov_dense1", value: 0.5))
+            recorder.record(penalty: StepPenaltyRow(step: step, name: "decov_dense2", value: step == 1 ? 0.25 : .nan))
+        }
+        #expect(recorder.pendingRows == 6)
+        try recorder.flush()
+        recorder.bindingPath = .direct
+        recorder.record(step: StepMetricsRow(step: 3, epoch: 0, trainLoss: 2, trainAccuracy: 0.1, learningRate: 1,
+                                             wallTime: 0.1))
+        try recorder.finish(.finished)
+        let steps = try database.query(sql: "SELECT step, train_loss, penalty FROM step_metrics ORDER BY step")
+        #expect(steps.rows == [[.integer(1), .real(2), .real(0.75)], [.integer(2), .real(2), .null],
+                               [.integer(3), .real(2), .real(0)]])
+        let penalties = try database.query(sql: "SELECT step, name, value FROM step_penalties ORDER BY step, name")
+        #expect(penalties.rows == [[.integer(1), .text("decov_dense1"), .real(0.5)],
+                                   [.integer(1), .text("decov_dense2"), .real(0.25)],
+                                   [.integer(2), .text("decov_dense1"), .real(0.5)],
+                                   [.integer(2), .text("decov_dense2"), .null]])
+        let objective = try database.query(sql: """
+            SELECT m.train_loss + sum(p.value) FROM step_metrics m JOIN step_penalties p USING (run_id, step)
+            WHERE m.step = 1 GROUP BY m.step
+            """)
+        #expect(objective.rows == [[.real(2.75)]])
+        try database.write { db in try db.execute(sql: "DELETE FROM runs") }
+        #expect(try database.query(sql: "SELECT count(*) FROM step_penalties").rows == [[.integer(0)]])
+    }
+
     @Test func aFailedFlushKeepsTheBatchAndWritesNothingOfIt() throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }

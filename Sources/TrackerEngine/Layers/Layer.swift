@@ -116,6 +116,12 @@ public protocol Layer: Sendable {
                   dOutput: UnsafeMutablePointer<Float>, output: UnsafePointer<Float>, input: UnsafePointer<Float>,
                   parameters: UnsafePointer<Float>, cache: UnsafeMutablePointer<Float>,
                   scratch: UnsafeMutablePointer<Float>, context: LayerContext)
+
+    /// Updates the layer's ``ParameterRole/state`` tensors (e.g. batch-norm running statistics) from what a
+    /// training-mode ``forward`` left in `cache`. ``Network`` calls it right after each training-mode forward, and
+    /// only then; backward never writes gradients for state tensors, and optimisers never touch them. The default
+    /// does nothing.
+    func updateState(parameters: UnsafeMutablePointer<Float>, cache: UnsafePointer<Float>, context: LayerContext)
 }
 
 extension Layer {
@@ -123,4 +129,6 @@ extension Layer {
     public var parameterCount: Int { parameterTensors.reduce(0) { $0 + $1.count } }
     public func cacheCount(batchSize: Int) -> Int { 0 }
     public func scratchCount(batchSize: Int) -> Int { 0 }
+    public func updateState(parameters: UnsafeMutablePointer<Float>, cache: UnsafePointer<Float>,
+                            context: LayerContext) {}
 }

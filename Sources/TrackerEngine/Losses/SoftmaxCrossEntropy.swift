@@ -102,12 +102,22 @@ public final class SoftmaxCrossEntropyLoss {
     }
 }
 
-/// A term added to the loss of a training step (e.g. a DeCov penalty on a probe point's activations, or weight
+/// A term added to the loss of a training step (e.g. a ``DeCovRegularizer`` on a block's activations, or weight
 /// decay written as a penalty). It runs after the forward pass and before the backward pass.
 public protocol Regularizer: AnyObject {
     /// Stored with the step metrics, e.g. "decov_dense1".
     var name: String { get }
-    /// Adds the term's gradient to the network's output gradients (for activation penalties) or parameter gradients,
-    /// and returns its value (already weighted). Allocates nothing.
+    /// Called once by ``Trainer`` with its network, before any step: checks that the term fits the network and
+    /// allocates what ``apply(to:context:)`` needs. The default does nothing.
+    ///
+    /// - Throws: ``TrainingError`` saying, in one line, why the term cannot apply to this network.
+    func prepare(for network: Network) throws(TrainingError)
+    /// Adds the term's gradient to the network's output gradients (for activation penalties: a layer's
+    /// ``Network/dOutput(ofLayer:)``, which the backward pass then carries down) or parameter gradients, and returns
+    /// its value (already weighted). Allocates nothing.
     func apply(to network: Network, context: LayerContext) -> Double
+}
+
+extension Regularizer {
+    public func prepare(for network: Network) throws(TrainingError) {}
 }

@@ -24,6 +24,10 @@ public enum LayerKind: String, Codable, CaseIterable, Sendable {
     case gru
     /// The last step of a sequence: T×F → F.
     case last
+    /// Inverted dropout with probability `rate` in training passes; the identity in evaluation passes. Any shape.
+    case dropout
+    /// Batch normalisation: per feature of a vector, or per channel of a C×H×W image (over batch and positions).
+    case batchnorm
 
     /// Kinds that own weights and form a "block" whose output is snapshotted by default.
     public var isBlock: Bool { [.dense, .conv2d, .rnn, .lstm, .gru].contains(self) }
@@ -46,6 +50,8 @@ public enum LayerKind: String, Codable, CaseIterable, Sendable {
         case .lstm: "lstm"
         case .gru: "gru"
         case .last: "last"
+        case .dropout: "dropout"
+        case .batchnorm: "batchnorm"
         }
     }
 }
@@ -61,16 +67,19 @@ public struct LayerSpec: Hashable, Sendable {
     public var kernel: Int?
     public var stride: Int?
     public var padding: Int?
+    /// For dropout: the probability that a value is zeroed in a training pass, in [0, 1).
+    public var rate: Double?
 
     /// A spec as given, not validated (see ``Architecture/validate()``).
     public init(kind: LayerKind = .dense, units: Int, activation: Activation?, kernel: Int? = nil, stride: Int? = nil,
-                padding: Int? = nil) {
+                padding: Int? = nil, rate: Double? = nil) {
         self.kind = kind
         self.units = units
         self.activation = activation
         self.kernel = kernel
         self.stride = stride
         self.padding = padding
+        self.rate = rate
     }
 
     public static func dense(_ units: Int, _ activation: Activation? = nil) -> LayerSpec {
@@ -96,6 +105,11 @@ public struct LayerSpec: Hashable, Sendable {
         precondition(kind.isRecurrent, "\(kind) is not recurrent")
         return LayerSpec(kind: kind, units: units, activation: nil)
     }
+    /// Inverted dropout zeroing each value with probability `rate` while training.
+    public static func dropout(_ rate: Double) -> LayerSpec {
+        LayerSpec(kind: .dropout, units: 0, activation: nil, rate: rate)
+    }
+    public static let batchNorm = LayerSpec(kind: .batchnorm, units: 0, activation: nil)
 
     /// The token of the summary: "128relu" (dense, as since #2), "conv16k5p2relu", "maxpool2", "lstm128", ...
     var summaryToken: String {
@@ -114,15 +128,29 @@ public struct LayerSpec: Hashable, Sendable {
         case .activation: return activationName
         case .rnn, .lstm, .gru: return "\(kind.rawValue)\(units)"
         case .last: return "last"
+        case .dropout: return "dropout\(Self.decimalText(rate ?? 0))"
+        case .batchnorm: return "batchnorm"
         }
+    }
+
+    /// A rate of at most nine decimals (as the grammar reads them) written as a plain decimal, the way the grammar
+    /// takes it back: 0.5 → "0.5", 0 → "0", 0.00001 → "0.00001" (not Swift's "1e-05").
+    static func decimalText(_ value: Double) -> String {
+        let text = "\(value)"
+        if !text.contains("e") { return text.hasSuffix(".0") ? String(text.dropLast(2)) : text }
+        var digits = String(Int((value * 1e9).rounded()))
+        digits = String(repeating: "0", count: max(0, 9 - digits.count)) + digits
+        while digits.hasSuffix("0") { digits.removeLast() }
+        return "0." + digits
     }
 }
 
 extension LayerSpec: Codable {
-    private enum CodingKeys: String, CodingKey { case kind, units, activation, kernel, stride, padding }
+    private enum CodingKeys: String, CodingKey { case kind, units, activation, kernel, stride, padding, rate }
 
     /// Canonical form: only the fields the kind uses; a dense layer encodes exactly as in #2
-    /// (`{"activation":"relu","kind":"dense","units":128}`), so stored architecture hashes stay valid.
+    /// (`{"activation":"relu","kind":"dense","units":128}`), so stored architecture hashes stay valid. A dropout
+    /// layer adds its `rate` (`{"kind":"dropout","rate":0.5}`); a batch-norm layer is `{"kind":"batchnorm"}`.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(kind, forKey: .kind)
@@ -131,6 +159,7 @@ extension LayerSpec: Codable {
         try container.encodeIfPresent(kernel, forKey: .kernel)
         try container.encodeIfPresent(stride, forKey: .stride)
         try container.encodeIfPresent(padding, forKey: .padding)
+        try container.encodeIfPresent(rate, forKey: .rate)
     }
 
     public init(from decoder: any Decoder) throws {
@@ -141,6 +170,7 @@ extension LayerSpec: Codable {
         kernel = try container.decodeIfPresent(Int.self, forKey: .kernel)
         stride = try container.decodeIfPresent(Int.self, forKey: .stride)
         padding = try container.decodeIfPresent(Int.self, forKey: .padding)
+        rate = try container.decodeIfPresent(Double.self, forKey: .rate)
     }
 }
 
@@ -288,6 +318,14 @@ public struct Architecture: Hashable, Sendable {
             case .last:
                 guard current.rank == 2 else { throw fail("needs a T×F sequence input, got \(current)") }
                 current = .features(current.dimensions[1])
+            case .dropout:
+                guard let rate = layer.rate, rate >= 0, rate < 1 else {
+                    throw fail("needs a rate in [0, 1), got \(layer.rate.map { "\($0)" } ?? "none")")
+                }
+            case .batchnorm:
+                guard current.rank == 1 || current.rank == 3 else {
+                    throw fail("needs a vector or a C×H×W input, got \(current)")
+                }
             }
             shapes.append(current)
         }

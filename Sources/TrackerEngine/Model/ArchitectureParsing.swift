@@ -5,8 +5,8 @@ extension Architecture {
     /// The layer grammar, for help texts: tokens joined by "-".
     public static let grammarHelp = """
         dense<UNITS>, conv<CHANNELS>k<KERNEL>[s<STRIDE>][p<PADDING>], maxpool<K>[s<STRIDE>], avgpool<K>[s<STRIDE>], \
-        gap (global average pool), flatten, rnn<UNITS>, lstm<UNITS>, gru<UNITS>, last (last time step), and the \
-        activations relu, leakyrelu, tanh, sigmoid, gelu
+        gap (global average pool), flatten, rnn<UNITS>, lstm<UNITS>, gru<UNITS>, last (last time step), \
+        dropout<RATE> (e.g. dropout0.5), batchnorm (or bn), and the activations relu, leakyrelu, tanh, sigmoid, gelu
         """
 
     /// Parses an architecture spec for data whose samples have shape `inputShape` and `outputSize` classes.
@@ -15,7 +15,9 @@ extension Architecture {
     /// - **Layer grammar**: tokens joined by "-" (see ``grammarHelp``), e.g. `conv16k5p2-relu-maxpool2-flatten-
     ///   dense128-relu` or `lstm128`. What is written is what is built: a layer without a following activation token
     ///   is linear. An activation right after a dense or conv layer becomes that layer's activation (so
-    ///   `dense128-relu-dense64-relu` is the same architecture, with the same hash, as `128,64`).
+    ///   `dense128-relu-dense64-relu` is the same architecture, with the same hash, as `128,64`). Batch norm goes
+    ///   between an affine layer and its activation (`dense128-bn-relu`: the activation is then a layer of its own),
+    ///   dropout where it is written (`dense128-relu-dropout0.5`).
     /// - **Comma form** (#2): `UNITS[:ACTIVATION]` per hidden dense layer, e.g. `128,64` or `128:tanh,64`; a layer
     ///   without an activation gets `defaultActivation`. Used when the spec has a comma or colon, or is one number.
     ///
@@ -39,7 +41,9 @@ extension Architecture {
         } else {
             hidden = try parseLayerGrammar(spec)
         }
-        if let lastBlock = hidden.last(where: { $0.kind != .activation }), lastBlock.kind.isRecurrent {
+        // Element-wise layers after the recurrent one (activation, dropout, batch norm) keep its T×H shape.
+        if let lastBlock = hidden.last(where: { ![.activation, .dropout, .batchnorm].contains($0.kind) }),
+           lastBlock.kind.isRecurrent {
             hidden.append(.lastTimeStep)
         }
         let architecture = Architecture(inputShape: adaptedInputShape(inputShape, firstLayer: hidden.first),
@@ -107,8 +111,10 @@ extension Architecture {
         case "flatten": return (.flatten, nil)
         case "gap", "globalavgpool": return (.globalAveragePool, nil)
         case "last": return (.lastTimeStep, nil)
+        case "batchnorm", "bn": return (.batchNorm, nil)
         default: break
         }
+        if token.hasPrefix("dropout") { return parseDropout(token.dropFirst("dropout".count)) }
         // NAME followed by letter-tagged numbers: conv16k5s1p2 → ("conv", 16, [k: 5, s: 1, p: 2]).
         let name = token.prefix { $0.isLetter }
         var rest = token.dropFirst(name.count)
@@ -143,6 +149,17 @@ extension Architecture {
         default:
             return nil
         }
+    }
+
+    /// `dropout<RATE>`: RATE a plain decimal with at most nine digits on either side of the point (`0.5`, `.25`,
+    /// `0`); nil when it is not one.
+    private static func parseDropout(_ text: Substring) -> (spec: LayerSpec, problem: String?)? {
+        let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.allSatisfy({ $0.count <= 9 && $0.allSatisfy { $0.isASCII && $0.isNumber } }),
+              parts.contains(where: { !$0.isEmpty }),
+              let rate = Double((parts[0].isEmpty ? "0" : String(parts[0])) + (parts.count == 2 ? "." + parts[1] : ""))
+        else { return nil }
+        return (.dropout(rate), rate < 1 ? nil : "dropout rate must be in [0, 1), got \(text)")
     }
 
     private static func windowProblem(_ spec: LayerSpec) -> String? {

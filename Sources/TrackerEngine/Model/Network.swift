@@ -20,6 +20,10 @@ public struct ParameterSegment: Sendable, Hashable {
 }
 
 /// An output the correlation snapshots read: a hidden block's post-activation output.
+///
+/// A block is a dense, conv or recurrent layer with the batch-norm and activation layers written right after it:
+/// for `dense128-bn-relu` the probe reads the ReLU's output, as for `dense128-relu`. Dropout is not part of a block
+/// (it is the identity in the evaluation passes that snapshots take).
 public struct ProbePoint: Sendable, Hashable {
     /// The architecture layer's name, e.g. "conv1".
     public let name: String
@@ -95,6 +99,10 @@ public final class Network {
                                                   kernel: spec.kernel ?? 0, stride: spec.stride ?? spec.kernel ?? 1)))
             case .globalavgpool:
                 result.append((index, GlobalAveragePoolLayer(inputShape: input)))
+            case .dropout:
+                result.append((index, DropoutLayer(rate: spec.rate ?? 0, shape: input)))
+            case .batchnorm:
+                result.append((index, BatchNormLayer(shape: input)))
             }
             if let activation = spec.activation {
                 result.append((index, ActivationLayer(activation, shape: output)))
@@ -133,18 +141,26 @@ public final class Network {
         cacheBuffers = layers.map { Buffer(count: $0.cacheCount(batchSize: capacity)) }
         scratchBuffer = Buffer(count: layers.map { $0.scratchCount(batchSize: capacity) }.max() ?? 0)
 
-        // A probed layer's block ends after the activations that follow it.
-        let layerIndices = built.map(\.architectureIndex)
-        let names = architecture.layerNames
-        probePoints = architecture.probedLayerIndices.map { probed in
-            var end = probed
-            while end + 1 < architecture.layers.count - 1, architecture.layers[end + 1].kind == .activation { end += 1 }
-            let networkIndex = layerIndices.lastIndex(of: end)!
-            let shape = built[networkIndex].layer.outputShape
-            return ProbePoint(name: names[probed], layerIndex: probed, networkLayerIndex: networkIndex, shape: shape,
-                              units: architecture.units(ofLayer: probed, outputShape: shape),
-                              reductions: ProbeReduction.reductions(for: shape))
-        }
+        probePoints = architecture.probedLayerIndices.map { Self.probePoint(architecture, layerIndex: $0, built: built) }
+    }
+
+    /// The output of architecture layer `layerIndex`'s block (see ``ProbePoint``), whether or not it is probed.
+    public static func probePoint(_ architecture: Architecture, layerIndex: Int) throws(ArchitectureError) -> ProbePoint {
+        precondition(architecture.layers.indices.contains(layerIndex), "layer index \(layerIndex) outside the architecture")
+        return probePoint(architecture, layerIndex: layerIndex, built: try makeLayers(architecture))
+    }
+
+    private static func probePoint(_ architecture: Architecture, layerIndex probed: Int,
+                                   built: [(architectureIndex: Int, layer: any Layer)]) -> ProbePoint {
+        // A block ends after the batch-norm and activation layers that follow it.
+        var end = probed
+        while end + 1 < architecture.layers.count - 1,
+              [.activation, .batchnorm].contains(architecture.layers[end + 1].kind) { end += 1 }
+        let networkIndex = built.lastIndex { $0.architectureIndex == end }!
+        let shape = built[networkIndex].layer.outputShape
+        return ProbePoint(name: architecture.layerNames[probed], layerIndex: probed, networkLayerIndex: networkIndex,
+                          shape: shape, units: architecture.units(ofLayer: probed, outputShape: shape),
+                          reductions: ProbeReduction.reductions(for: shape))
     }
 
     /// Trainable parameters plus non-trained state.
@@ -180,7 +196,8 @@ public final class Network {
     // existential elements and `.reversed()` go through unspecialised standard-library generics that allocate.
 
     /// Runs every layer on the first `context.batchSize` samples of ``input``; the last output holds the logits.
-    /// `context.layerIndex` is set per layer.
+    /// `context.layerIndex` is set per layer. A training pass also updates each layer's state tensors (batch-norm
+    /// running statistics) right after that layer's forward.
     public func forward(_ context: LayerContext) {
         checkBatchSize(context.batchSize)
         var layerContext = context
@@ -188,8 +205,12 @@ public final class Network {
         for index in layers.indices {
             layerContext.layerIndex = index
             let output = outputBuffers[index].base
-            layers[index].forward(output: output, input: input, parameters: parameterBuffer.base + parameterOffsets[index],
+            let parameters = parameterBuffer.base + parameterOffsets[index]
+            layers[index].forward(output: output, input: input, parameters: parameters,
                                   cache: cacheBuffers[index].base, scratch: scratchBuffer.base, context: layerContext)
+            if context.mode == .training {
+                layers[index].updateState(parameters: parameters, cache: cacheBuffers[index].base, context: layerContext)
+            }
             input = UnsafePointer(output)
         }
     }

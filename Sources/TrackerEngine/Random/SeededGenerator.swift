@@ -27,12 +27,23 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
 
     /// A seed derived from several values (e.g. run seed, step, layer) by chained SplitMix64 finalisers, so nearby
     /// inputs give unrelated seeds.
+    @_disfavoredOverload  // three values take the allocation-free overload below
     public static func mix(_ values: UInt64...) -> UInt64 {
-        var hash: UInt64 = 0x7472_6163_6B65_7221    // "tracker!"
-        for value in values {
-            hash = SplitMix64.finalize(hash ^ value &+ 0x9E37_79B9_7F4A_7C15)
-        }
+        var hash = mixStart
+        for value in values { hash = mixStep(hash, value) }
         return hash
+    }
+
+    /// ``mix(_:)`` of three values without the variadic array, which allocates: dropout draws a generator from
+    /// (seed, step, layer) in every training step.
+    public static func mix(_ first: UInt64, _ second: UInt64, _ third: UInt64) -> UInt64 {
+        mixStep(mixStep(mixStep(mixStart, first), second), third)
+    }
+
+    private static let mixStart: UInt64 = 0x7472_6163_6B65_7221    // "tracker!"
+
+    @inline(__always) private static func mixStep(_ hash: UInt64, _ value: UInt64) -> UInt64 {
+        SplitMix64.finalize(hash ^ value &+ 0x9E37_79B9_7F4A_7C15)
     }
 
     /// The next 64 random bits (xoshiro256**).

@@ -6,7 +6,8 @@ public struct StepResult: Sendable, Hashable {
     public let step: Int
     /// 0-based epoch of this batch.
     public let epoch: Int
-    /// Mean softmax cross-entropy of this mini-batch before the update (may be NaN or infinite if training diverged).
+    /// Mean softmax cross-entropy of this mini-batch before the update: the task loss, without ``penalty`` (may be
+    /// NaN or infinite if training diverged). The step minimised loss + penalty.
     public let loss: Float
     /// Fraction of this mini-batch classified correctly before the update.
     public let accuracy: Float
@@ -14,7 +15,8 @@ public struct StepResult: Sendable, Hashable {
     public let learningRate: Float
     /// L2 norm of the trained gradients before clipping.
     public let gradientNorm: Double
-    /// Sum of the regularisers' terms (0 without regularisers).
+    /// Sum of the regularisers' weighted terms (0 without regularisers); each one is
+    /// ``Trainer/penalty(ofRegularizer:)``.
     public let penalty: Double
 
     /// Memberwise.

@@ -31,12 +31,14 @@ public final class Trainer {
     private let training: Dataset
     private let loss: SoftmaxCrossEntropyLoss
     private let regularizers: [any Regularizer]
+    private let penalties: Buffer<Double>           // (regularizers) each term's value in the last step
     private let optimizer: any Optimizer
     private var shuffleGenerator: SeededGenerator
     private let order: Buffer<Int>                  // (training.count) sample indices, reshuffled each epoch
     private let labels: Buffer<Int32>               // (capacity)
 
-    /// Validates options and data against the architecture, builds the network and initialises it.
+    /// Validates options and data against the architecture, builds the network and initialises it, and prepares
+    /// each regulariser for the network (``Regularizer/prepare(for:)``).
     public init(architecture: Architecture, options: TrainingOptions, training: Dataset,
                 regularizers: [any Regularizer] = []) throws(TrainingError) {
         if let problem = options.problem { throw TrainingError(problem) }
@@ -67,7 +69,9 @@ public final class Trainer {
         self.stepsPerEpoch = stepsPerEpoch
         self.totalSteps = totalSteps
         self.training = training
+        for regularizer in regularizers { try regularizer.prepare(for: network) }
         self.regularizers = regularizers
+        penalties = Buffer(count: regularizers.count)
         loss = SoftmaxCrossEntropyLoss(capacity: capacity, classCount: architecture.outputSize)
         var initializationGenerator = SeededGenerator(seed: options.seed)
         network.initialize(options.initialization, generator: &initializationGenerator)
@@ -122,7 +126,11 @@ public final class Trainer {
         let (lossSum, correct) = loss.forward(logits: network.logits, labels: labels.base, batchSize: batchSize)
         loss.backward(dLogits: network.dLogits, labels: labels.base, batchSize: batchSize)
         var penalty = 0.0
-        for index in 0..<regularizers.count { penalty += regularizers[index].apply(to: network, context: context) }
+        for index in 0..<regularizers.count {
+            let value = regularizers[index].apply(to: network, context: context)
+            penalties.base[index] = value
+            penalty += value
+        }
         network.backward(context)
         let gradients = network.gradients.baseAddress!
         let gradientNorm = GradientClipping.norm(gradients, segments: network.parameterSegments)
@@ -137,6 +145,12 @@ public final class Trainer {
                           accuracy: Float(correct) / Float(batchSize), learningRate: learningRate,
                           gradientNorm: gradientNorm, penalty: penalty)
     }
+
+    /// The names of the regularisers, in the order they were given (``Regularizer/name``).
+    public var regularizerNames: [String] { regularizers.map(\.name) }
+
+    /// The weighted term regulariser `index` added to the objective in the last ``step()`` (0 before any step).
+    public func penalty(ofRegularizer index: Int) -> Double { penalties.base[index] }
 
     /// Mean softmax cross-entropy and accuracy over every sample of `data` (evaluation mode), in chunks.
     /// `data` must fit the architecture (see ``shapeProblem(of:for:)``). Changes no parameter.

@@ -234,7 +234,7 @@ extension TrackerDatabase {
 
     /// Inserts or replaces phase results, all in one transaction.
     public func savePhaseRecords(_ records: [PhaseRecord]) throws {
-        guard !records.isEmpty else { return }
+        guard !records.isEmpty, isWritable else { return }  // a read-only archive: the results stay in memory
         try write { db in
             let statement = try db.cachedStatement(sql: """
                 INSERT OR REPLACE INTO phase_results (run_id, layer_index, reduction, statistic, detector_version,

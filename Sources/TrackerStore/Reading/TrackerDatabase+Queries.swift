@@ -39,13 +39,14 @@ extension TrackerDatabase {
         }
     }
 
-    /// The run id for an integer id or a unique prefix of its uuid.
+    /// The run id for an integer id or a unique prefix of its uuid. Digits are an id first; eight or more digits that
+    /// are no id are read as a uuid prefix too (`tracker runs` prints eight-character prefixes, a few of them digits).
     public func resolveRun(_ reference: String) throws -> Int64 {
         let trimmed = reference.trimmingCharacters(in: .whitespaces).lowercased()
         return try read { db in
             if let id = Int64(trimmed) {
                 if try Int64.fetchOne(db, sql: "SELECT id FROM runs WHERE id = ?", arguments: [id]) != nil { return id }
-                throw StoreError.runNotFound(reference)
+                guard trimmed.count >= 8 else { throw StoreError.runNotFound(reference) }
             }
             guard !trimmed.isEmpty, trimmed.allSatisfy({ $0.isHexDigit || $0 == "-" }) else {
                 throw StoreError.runNotFound(reference)
@@ -59,6 +60,18 @@ extension TrackerDatabase {
                 let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM runs WHERE uuid LIKE ? || '%'",
                                              arguments: [trimmed]) ?? ids.count
                 throw StoreError.ambiguousRun(reference, matches: count)
+            }
+        }
+    }
+
+    /// The uuids of runs, in the order of `runIDs`.
+    public func uuids(of runIDs: [Int64]) throws -> [String] {
+        try read { db in
+            try runIDs.map { id in
+                guard let uuid = try String.fetchOne(db, sql: "SELECT uuid FROM runs WHERE id = ?", arguments: [id]) else {
+                    throw StoreError.runNotFound(String(id))
+                }
+                return uuid
             }
         }
     }
@@ -91,7 +104,7 @@ extension TrackerDatabase {
                 ORDER BY e.split
                 """), arguments: [runID])
             let lastStep = try ResultTable.fetch(db.makeStatement(sql: """
-                SELECT step, epoch, train_loss, train_accuracy, learning_rate, wall_time
+                SELECT step, epoch, train_loss, penalty, train_accuracy, learning_rate, wall_time
                 FROM step_metrics WHERE run_id = ? ORDER BY step DESC LIMIT 1
                 """), arguments: [runID])
             let snapshotCount = try Int.fetchOne(db, sql: "SELECT count(*) FROM snapshots WHERE run_id = ?",

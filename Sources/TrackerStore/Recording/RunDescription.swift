@@ -103,6 +103,8 @@ public struct RunDescription: Sendable {
     public var tags: [String]
     /// OpenBLAS threads the run uses (its numbers are reproducible at a fixed count).
     public var blasThreads: Int
+    /// Every setting of the run as YAML (`runs.configuration`), which re-runs it; nil when unknown.
+    public var configuration: String?
     /// The data path or synthetic data set name as the run was given it (`runs.data_path`); nil for bundled data.
     public var dataPath: String?
 
@@ -110,7 +112,7 @@ public struct RunDescription: Sendable {
                 architecture: ArchitectureDescription, hyperparameters: [String: HyperparameterValue],
                 dataset: DatasetDescription, trainSamples: Int, testSamples: Int, probeSamples: Int,
                 totalSteps: Int, snapshotScheduleJSON: String, tags: [String], blasThreads: Int = 1,
-                dataPath: String? = nil) {
+                configuration: String? = nil, dataPath: String? = nil) {
         self.uuid = uuid
         self.name = name
         self.seed = seed
@@ -126,6 +128,7 @@ public struct RunDescription: Sendable {
         self.snapshotScheduleJSON = snapshotScheduleJSON
         self.tags = tags
         self.blasThreads = blasThreads
+        self.configuration = configuration
         self.dataPath = dataPath
     }
 }
@@ -140,9 +143,11 @@ public struct StepMetricsRow: Sendable, Equatable {
     public var wallTime: Double
     /// L2 norm of the gradients before clipping; nil when not measured.
     public var gradientNorm: Double?
+    /// Sum of the weighted penalties the step's objective added to `trainLoss` (0 without regularisers).
+    public var penalty: Double
 
     public init(step: Int, epoch: Int, trainLoss: Double, trainAccuracy: Double, learningRate: Double,
-                wallTime: Double, gradientNorm: Double? = nil) {
+                wallTime: Double, gradientNorm: Double? = nil, penalty: Double = 0) {
         self.step = step
         self.epoch = epoch
         self.trainLoss = trainLoss
@@ -150,6 +155,22 @@ public struct StepMetricsRow: Sendable, Equatable {
         self.learningRate = learningRate
         self.wallTime = wallTime
         self.gradientNorm = gradientNorm
+        self.penalty = penalty
+    }
+}
+
+/// One row of `step_penalties`: one regularisation term of one step.
+public struct StepPenaltyRow: Sendable, Equatable {
+    public var step: Int
+    /// The regulariser's name, e.g. "decov_dense1".
+    public var name: String
+    /// The weighted term added to the step's objective (λ · L).
+    public var value: Double
+
+    public init(step: Int, name: String, value: Double) {
+        self.step = step
+        self.name = name
+        self.value = value
     }
 }
 

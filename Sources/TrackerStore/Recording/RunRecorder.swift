@@ -3,7 +3,7 @@ import Foundation
 import GRDB
 import GRDBSQLite
 
-/// Writes one run's measurements: rows are buffered in memory and written by ``flush()`` in one transaction
+/// Writes one run's measurements (step metrics and penalties, evaluations, snapshots): rows are buffered in memory and written by ``flush()`` in one transaction
 /// through cached prepared statements with direct `sqlite3_bind_*` calls (the training loop's hot path).
 ///
 /// ```swift
@@ -21,6 +21,7 @@ public final class RunRecorder {
     public enum BindingPath: String, Sendable, CaseIterable { case direct, statementArguments }
     private let database: TrackerDatabase
     private var steps: [StepMetricsRow] = []
+    private var penalties: [StepPenaltyRow] = []
     private var evaluations: [EvaluationRow] = []
     private var snapshots: [SnapshotRow] = []
 
@@ -32,9 +33,10 @@ public final class RunRecorder {
     }
 
     /// Rows waiting for the next ``flush()``.
-    public var pendingRows: Int { steps.count + evaluations.count + snapshots.count }
+    public var pendingRows: Int { steps.count + penalties.count + evaluations.count + snapshots.count }
 
     public func record(step row: StepMetricsRow) { steps.append(row) }
+    public func record(penalty row: StepPenaltyRow) { penalties.append(row) }
     public func record(evaluation row: EvaluationRow) { evaluations.append(row) }
     public func record(snapshot row: SnapshotRow) { snapshots.append(row) }
 
@@ -45,13 +47,14 @@ public final class RunRecorder {
         try database.write { db in
             let stepStatement = try db.cachedStatement(sql: """
                 INSERT INTO step_metrics (run_id, step, epoch, train_loss, train_accuracy, learning_rate, wall_time,
-                    gradient_norm)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    gradient_norm, penalty)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for row in steps where bindingPath == .statementArguments {
                 try stepStatement.execute(arguments: [
                     runID, row.step, row.epoch, row.trainLoss.isFinite ? row.trainLoss : nil, row.trainAccuracy,
                     row.learningRate, row.wallTime, row.gradientNorm.flatMap { $0.isFinite ? $0 : nil },
+                    row.penalty.isFinite ? row.penalty : nil,
                 ])
             }
             for row in steps where bindingPath == .direct {
@@ -64,7 +67,21 @@ public final class RunRecorder {
                 binder.real(6, row.learningRate)
                 binder.real(7, row.wallTime)
                 binder.real(8, row.gradientNorm)
+                binder.real(9, row.penalty)
                 try binder.execute(db)
+            }
+            if !penalties.isEmpty {
+                let penaltyStatement = try db.cachedStatement(sql: """
+                    INSERT INTO step_penalties (run_id, step, name, value) VALUES (?, ?, ?, ?)
+                    """)
+                for row in penalties {
+                    var binder = DirectBinder(penaltyStatement)
+                    binder.integer(1, runID)
+                    binder.integer(2, row.step)
+                    binder.text(3, row.name)
+                    binder.real(4, row.value)
+                    try binder.execute(db)
+                }
             }
             let snapshotStatement = try db.cachedStatement(sql: """
                 INSERT INTO snapshots (run_id, step, layer_index, reduction, probe_samples, units, dead_units,
@@ -98,6 +115,7 @@ public final class RunRecorder {
             try db.execute(sql: "UPDATE runs SET heartbeat_at = ? WHERE id = ?", arguments: [Timestamp.string(), runID])
         }
         steps.removeAll(keepingCapacity: true)
+        penalties.removeAll(keepingCapacity: true)
         evaluations.removeAll(keepingCapacity: true)
         snapshots.removeAll(keepingCapacity: true)
     }

@@ -17,13 +17,14 @@ extension TrackerDatabase {
                 sql: """
                     INSERT INTO runs (uuid, name, status, created_at, started_at, heartbeat_at, seed, tracker_version,
                         host, command_line, architecture_id, hyperparameter_set_id, dataset_id, train_samples,
-                        test_samples, probe_samples, total_steps, snapshot_schedule, blas_threads, data_path)
-                    VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        test_samples, probe_samples, total_steps, snapshot_schedule, blas_threads, configuration,
+                        data_path)
+                    VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [run.uuid.uuidString.lowercased(), run.name, now, now, now, run.seed, TrackerVersion.current,
                             run.host, run.commandLine, architectureID, hyperparameterSetID, datasetID,
                             run.trainSamples, run.testSamples, run.probeSamples, run.totalSteps,
-                            run.snapshotScheduleJSON, run.blasThreads, run.dataPath])
+                            run.snapshotScheduleJSON, run.blasThreads, run.configuration, run.dataPath])
             let runID = db.lastInsertedRowID
             for tag in Set(run.tags) {
                 try db.execute(sql: "INSERT INTO tags (run_id, tag) VALUES (?, ?)", arguments: [runID, tag])

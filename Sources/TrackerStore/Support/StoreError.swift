@@ -34,6 +34,20 @@ public enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
     case sqlite(message: String, sql: String?)
     /// A snapshot statistic that does not exist.
     case unknownStatistic(String, known: [String])
+    /// The file carries views or triggers tracker did not make (or changed ones); it was refused before any ran.
+    case tamperedSchema(path: String, detail: String)
+    /// The file exists and is empty: there is nothing to read.
+    case emptyDatabase(path: String)
+    /// A write was asked of a database opened for reading.
+    case readOnlyDatabase(path: String)
+    /// A file was to be merged into itself.
+    case mergeIntoItself(path: String)
+    /// A process is writing the file, so it cannot be replaced now.
+    case fileInUse(path: String, detail: String)
+    /// The file fails SQLite's integrity or foreign-key check.
+    case damaged(path: String, detail: String)
+    /// A file could not be written or renamed.
+    case unwritable(path: String)
 
     public var description: String {
         switch self {
@@ -71,6 +85,21 @@ public enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
             return "invalid migration \(name): \(reason)"
         case .unknownStatistic(let name, let known):
             return "no snapshot statistic named '\(name)' (known: \(known.joined(separator: ", ")))"
+        case .tamperedSchema(let path, let detail):
+            return "\(path) was refused: its schema is not tracker's (\(detail)); nothing in it was run or changed "
+                + "(see `tracker check`)"
+        case .emptyDatabase(let path):
+            return "\(path) is empty: there are no runs to read"
+        case .readOnlyDatabase(let path):
+            return "\(path) was opened for reading only"
+        case .mergeIntoItself(let path):
+            return "cannot merge \(path) into itself"
+        case .fileInUse(let path, let detail):
+            return "\(path) is in use (\(detail)); it was left unchanged"
+        case .damaged(let path, let detail):
+            return "\(path) is damaged (\(detail)); it was left unchanged (see `tracker check`)"
+        case .unwritable(let path):
+            return "cannot write \(path)"
         case .sqlite(let message, let sql):
             if let sql { return "SQLite error: \(message) (in: \(sql.trimmingCharacters(in: .whitespacesAndNewlines)))" }
             return "SQLite error: \(message)"

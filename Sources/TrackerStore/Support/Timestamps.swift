@@ -13,3 +13,21 @@ enum Timestamp {
                       Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), milliseconds)
     }
 }
+
+extension Timestamp {
+    /// The date of a stored timestamp (`2026-11-29T06:01:02.345Z`, milliseconds optional), or nil when malformed.
+    static func date(_ text: String) -> Date? {
+        let parts = text.split(whereSeparator: { "-T:.Z".contains($0) }).map { Int($0) }
+        guard parts.count >= 6, parts.allSatisfy({ $0 != nil }), text.hasSuffix("Z") else { return nil }
+        var fields = tm()
+        fields.tm_year = Int32(parts[0]! - 1900)
+        fields.tm_mon = Int32(parts[1]! - 1)
+        fields.tm_mday = Int32(parts[2]!)
+        fields.tm_hour = Int32(parts[3]!)
+        fields.tm_min = Int32(parts[4]!)
+        fields.tm_sec = Int32(parts[5]!)
+        let seconds = timegm(&fields)
+        let milliseconds = parts.count > 6 ? Double(parts[6]!) / 1000 : 0
+        return Date(timeIntervalSince1970: Double(seconds) + milliseconds)
+    }
+}

@@ -119,7 +119,7 @@ struct CompareCommand: ParsableCommand {
                 throw usageFailure("--where: \(error.description)", "  \(filter)", "  \(error.caretLine)")
             }
         }
-        let store = try database.open(create: false)
+        let store = try database.openForAnalysis()
         let runIDs: [Int64]
         if let expression {
             if let unknown = try store.unknownNames(in: expression).first {

@@ -61,7 +61,7 @@ struct PhasesCommand: ParsableCommand {
     var layer: String?
 
     func run() throws {
-        let store = try database.open(create: false)
+        let store = try database.openForAnalysis()
         let runIDs = references.isEmpty ? try store.runIDs(matching: nil) : try references.map(store.resolveRun)
         if runIDs.isEmpty { throw CommandFailure("no runs in \(database.db)") }
         if let layer {

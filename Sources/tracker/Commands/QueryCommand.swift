@@ -50,7 +50,7 @@ struct QueryCommand: ParsableCommand {
             let key = parts[0].hasPrefix(":") ? String(parts[0].dropFirst()) : String(parts[0])
             values[key] = SQLValue(parsing: String(parts[1]))
         }
-        let store = try database.open(create: false)
+        let store = try database.openForReading()
         print(TableWriter.render(try store.query(named: name, parameters: values), as: output.format), terminator: "")
     }
 }

@@ -30,7 +30,7 @@ struct RunsCommand: ParsableCommand {
     }
 
     func run() throws {
-        let store = try database.open(create: false)
+        let store = try database.openForReading()
         let table = try store.runs(RunFilter(status: status, tag: tag, nameContains: name, limit: limit))
         print(TableWriter.render(table, as: output.format), terminator: "")
     }

@@ -9,7 +9,7 @@ struct SQLCommand: ParsableCommand {
         discussion: """
             The database is opened through a read-only connection and statements that would write are refused. \
             Tables: runs, architectures, layers, hyperparameter_sets, hyperparameters, datasets, tags, \
-            step_metrics, evaluations, snapshots, schema_migrations. Views: run_overview, snapshot_series.
+            step_metrics, step_penalties, evaluations, snapshots, schema_migrations. Views: run_overview, snapshot_series.
 
             Example: tracker sql "SELECT run_id, step, layer_name, mean_abs_r FROM snapshot_series WHERE step = 0"
             """)
@@ -21,7 +21,7 @@ struct SQLCommand: ParsableCommand {
     var sql: String
 
     func run() throws {
-        let store = try database.open(create: false)
+        let store = try database.openForReading()
         print(TableWriter.render(try store.query(sql: sql), as: output.format), terminator: "")
     }
 }

@@ -6,7 +6,12 @@ struct ShowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
         abstract: "Show one run: hyperparameters, architecture, final metrics, and mean |r| per hidden layer.",
-        discussion: "Example: tracker show 3   or   tracker show 1b2c3d4e")
+        discussion: """
+            Example: tracker show 3   or   tracker show 1b2c3d4e
+
+            --config prints every setting of the run as YAML, which `tracker run --config FILE` reads: \
+            tracker show 3 --config > run.yaml
+            """)
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var output: OutputOptions
@@ -14,8 +19,21 @@ struct ShowCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The run: its integer id or a unique prefix of its uuid.", valueName: "run"))
     var reference: String
 
+    @Flag(help: "Print the run's settings as YAML for `tracker run --config` instead (the name and tags left out).")
+    var config = false
+
     func run() throws {
-        let store = try database.open(create: false)
+        let store = try database.openForReading()
+        if config {
+            let stored = try store.storedConfiguration(of: try store.resolveRun(reference))
+            guard let text = stored.configuration else {
+                throw CommandFailure("run \(stored.runID) was recorded by tracker \(stored.trackerVersion), before runs "
+                                     + "stored their configuration; its hyperparameters and command line are in "
+                                     + "tracker show \(stored.runID)")
+            }
+            print(text, terminator: "")
+            return
+        }
         let details = try store.runDetails(try store.resolveRun(reference))
         print(RunDetailsWriter.render(details, as: output.format), terminator: "")
     }

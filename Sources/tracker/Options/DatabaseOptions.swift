@@ -7,9 +7,28 @@ struct DatabaseOptions: ParsableArguments {
     @Option(name: .long, help: "The tracker database file.")
     var db = "tracker.sqlite"
 
-    /// Opens the database; read-only commands pass `create: false` so a typo never creates a new file.
+    /// Opens the database for writing (and migrates it); `create: false` so a typo never creates a new file.
     func open(create: Bool) throws -> TrackerDatabase {
         try TrackerDatabase.open(path: db, create: create)
+    }
+
+    /// Opens the database read-only, never changing the file (an older schema is read from a migrated copy).
+    func openForReading() throws -> TrackerDatabase {
+        try Self.noteCopy(TrackerDatabase.openForReading(path: db))
+    }
+
+    /// Opens the database for a command that may store what it derives (phases) when the file is current and writable.
+    func openForAnalysis() throws -> TrackerDatabase {
+        try Self.noteCopy(TrackerDatabase.openForAnalysis(path: db))
+    }
+
+    /// Says on stderr, once, that an older file is being read through a migrated copy.
+    static func noteCopy(_ database: TrackerDatabase) -> TrackerDatabase {
+        if database.readsMigratedCopy {
+            FileHandle.standardError.write(Data(("note: \(database.path) has schema version \(database.foundSchemaVersion); "
+                + "reading a migrated copy (the file is unchanged; `tracker migrate \(database.path)` upgrades it)\n").utf8))
+        }
+        return database
     }
 }
 

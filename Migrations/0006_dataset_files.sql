@@ -1,6 +1,6 @@
--- 0005: data sets from users' files and synthetic generators. A data set row stays one row per content (its hash
+-- 0006: data sets from users' files and synthetic generators. A data set row stays one row per content (its hash
 -- covers the decoded samples, labels and shape, not where the files lie), and gains the shape of one sample and the
--- size of the source's own test set; the path a run was given goes on the run. Rows written before 0005 came from
+-- size of the source's own test set; the path a run was given goes on the run. Rows written before 0006 came from
 -- the bundled data sets: their hashes move to the new formula (which adds a line naming shape, classes and counts
 -- before the same bytes), so new runs on digits or mnist-5k keep sharing their row.
 
