@@ -140,6 +140,8 @@ struct DecodedPart {
     /// The files they came from, for messages.
     var samplesFile: String
     var labelsFile: String
+    /// Whether the values were floats, which may be NaN or infinite (bytes never are).
+    var mayHoldNonFinite = false
 }
 
 /// A user's data file or directory and how to read it.
@@ -219,7 +221,7 @@ struct DataFiles {
                                          + (label < 0 ? "negative" : "above \(DataSource.maximumClasses - 1), the most "
                                             + "classes tracker trains"))
             }
-            if let position = part.samples.features.firstIndex(where: { !$0.isFinite }) {
+            if part.mayHoldNonFinite, let position = part.samples.features.firstIndex(where: { !$0.isFinite }) {
                 let width = part.samples.sampleShape.count
                 throw DatasetFormatError(description: "\(part.samplesFile): value \(position % width + 1) of sample "
                                          + "\(position / width + 1) is not finite (\(part.samples.features[position]))")
@@ -370,12 +372,17 @@ enum CIFAR10Directory {
     /// The five training batches (train) and the test batch (held out) of a directory, or one batch file.
     static func read(_ path: String, isDirectory: Bool) throws(DatasetFormatError) -> (DecodedPart, DecodedPart?) {
         func part(_ files: [String]) throws(DatasetFormatError) -> DecodedPart {
+            // Reserved from the plain files' sizes (gzip ones grow the arrays as they come).
+            let records = files.reduce(0) { total, file in
+                let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
+                return total + (file.hasSuffix(".gz") ? 0 : size / CIFAR10File.recordWidth)
+            }
             var features: [Float] = []
             var labels: [Int32] = []
+            features.reserveCapacity(records * CIFAR10File.sampleShape.count)
+            labels.reserveCapacity(records)
             for file in files {
-                let batch = try CIFAR10File.read(file)
-                features += batch.images.features
-                labels += batch.labels
+                try CIFAR10File.read(file, appendingTo: &features, labels: &labels)
             }
             let name = files.count == 1 ? files[0] : files[0].replacingOccurrences(of: "_1.bin", with: "_1...5.bin")
             return DecodedPart(samples: FeatureArray(sampleShape: CIFAR10File.sampleShape, count: labels.count,
@@ -491,7 +498,8 @@ enum NumPyFiles {
                                      + "numbers of shape (N,)" + (y.shape.count == 2 ? " (one-hot rows? take argmax)" : ""))
         }
         return DecodedPart(samples: FeatureArray(sampleShape: sampleShape, count: shape[0], features: features),
-                           labels: y.labels, samplesFile: x.name, labelsFile: y.name)
+                           labels: y.labels, samplesFile: x.name, labelsFile: y.name,
+                           mayHoldNonFinite: x.type != .uint8)
     }
 
     /// (N, H, W, C) values reordered as (N, C, H, W).

@@ -37,6 +37,9 @@ import TrackerTestSupport
         let run = try TrackerProcess.run(["run", "--data", "quadrants"] + small, in: workspace.url)
         #expect(run.status == 0, "\(run.standardError)")
         #expect(run.standardOutput.hasPrefix("run 1 ") && run.standardOutput.contains("finished"))
+        let show = try workspace.tracker("show", "1", "--format", "json")
+        let detail = try JSONSerialization.jsonObject(with: Data(show.standardOutput.utf8)) as? [String: Any]
+        #expect(detail?["data_path"] as? String == "quadrants" && detail?["sample_shape"] as? String == "1x4x4")
         let synthetic = try TrackerProcess.run(["run", "--data", "synthetic:teacher,samples=300,seed=4"] + small,
                                                in: workspace.url)
         #expect(synthetic.status == 0, "\(synthetic.standardError)")

@@ -35,6 +35,10 @@ enum ElementConversion {
 
     /// Converts `bytes` (whole elements of `type`, a feature type) to features at `output`: uint8 v becomes v / 255,
     /// float32 is copied, float64 rounded to the nearest Float.
+    ///
+    /// Readers write into arrays sized from the header (their zero fill is what first touches the fresh pages, which
+    /// costs the same whoever does it), so each value is converted once in a tight loop; appending through a lazy
+    /// map instead made loading MNIST-sized files twice as slow.
     static func features(_ bytes: UnsafeRawBufferPointer, type: ElementType, into output: UnsafeMutablePointer<Float>) {
         let count = bytes.count / type.width
         guard count > 0, let base = bytes.baseAddress else { return }
@@ -56,6 +60,16 @@ enum ElementConversion {
             }
         case .int32, .int64:
             preconditionFailure("\(type.name) is not a feature type")
+        }
+    }
+
+    /// Appends `bytes` (whole elements of `type`, a feature type) to `features`, converted as ``features(_:type:into:)``
+    /// does; for readers that cannot size their array up front.
+    static func appendFeatures(_ bytes: UnsafeRawBufferPointer, type: ElementType, to features: inout [Float]) {
+        let start = features.count
+        features.append(contentsOf: repeatElement(0, count: bytes.count / type.width))
+        features.withUnsafeMutableBufferPointer { output in
+            Self.features(bytes, type: type, into: output.baseAddress! + start)
         }
     }
 

@@ -18,29 +18,33 @@ enum CIFAR10File {
     ///   records (truncated), or a label outside 0...9 (naming the record).
     static func read(_ path: String,
                      chunkSize: Int = ByteChunks.chunkSize) throws(DatasetFormatError) -> (images: FeatureArray, labels: [Int32]) {
-        var stream = RecordStream(minimumHeader: 0)
         var features: [Float] = []
         var labels: [Int32] = []
+        try read(path, appendingTo: &features, labels: &labels, chunkSize: chunkSize)
+        return (FeatureArray(sampleShape: sampleShape, count: labels.count, features: features), labels)
+    }
+
+    /// Reads one batch file, appending its images and labels (so the batches of a set fill one array each).
+    ///
+    /// - Throws: ``DatasetFormatError`` as ``read(_:chunkSize:)``.
+    static func read(_ path: String, appendingTo features: inout [Float], labels: inout [Int32],
+                     chunkSize: Int = ByteChunks.chunkSize) throws(DatasetFormatError) {
+        var stream = RecordStream(minimumHeader: 0)
         let pixels = recordWidth - 1
         do {
             try ByteChunks.forEach(in: path, chunkSize: chunkSize) { chunk in
                 try stream.consume(chunk, parseHeader: { _ in .complete(RecordLayout(width: recordWidth, count: nil)) },
                                    records: { bytes, first, count in
-                    let base = features.count
-                    features.append(contentsOf: repeatElement(0, count: count * pixels))
-                    try features.withUnsafeMutableBufferPointer { output in
-                        for record in 0..<count {
-                            let label = bytes[record * recordWidth]
-                            guard Int(label) < classCount else {
-                                throw DatasetFormatError(description: "\(path): record \(first + record + 1) has "
-                                                         + "label \(label), expected 0...9")
-                            }
-                            labels.append(Int32(label))
-                            let start = record * recordWidth + 1
-                            ElementConversion.features(UnsafeRawBufferPointer(rebasing: bytes[start..<start + pixels]),
-                                                       type: .uint8,
-                                                       into: output.baseAddress! + base + record * pixels)
+                    for record in 0..<count {
+                        let label = bytes[record * recordWidth]
+                        guard Int(label) < classCount else {
+                            throw DatasetFormatError(description: "\(path): record \(first + record + 1) has label "
+                                                     + "\(label), expected 0...9")
                         }
+                        labels.append(Int32(label))
+                        let start = record * recordWidth + 1
+                        ElementConversion.appendFeatures(UnsafeRawBufferPointer(rebasing: bytes[start..<start + pixels]),
+                                                         type: .uint8, to: &features)
                     }
                 })
             }
@@ -53,6 +57,5 @@ enum CIFAR10File {
                                      + "\(recordWidth)-byte records (label byte and 3×32×32 image)")
         }
         guard stream.recordCount > 0 else { throw DatasetFormatError(description: "\(path): empty file") }
-        return (FeatureArray(sampleShape: sampleShape, count: labels.count, features: features), labels)
     }
 }
