@@ -49,8 +49,9 @@ if arguments.contains("--help") || arguments.contains("-h") {
                    prints steps/s and peak RSS as one JSON line (default: every core, batch 128, as the reference)
           Without --model:
           Measures training steps/s (the reference's 784-256-256-10 MLP at batch 128 on random data, and the
-          default digits MLP), the time of one correlation summary, the time to load each bundled data set, and
-          store inserts/s by binding path. Then builds a database of 1000 runs x 200 snapshots x 4 layers through
+          default digits MLP), the time of one correlation summary, the time to load each bundled data set and an
+          MNIST-sized IDX set written to a temporary folder (plain and gzip) and to hash it, and store inserts/s by
+          binding path. Then builds a database of 1000 runs x 200 snapshots x 4 layers through
           the recording API and times the `tracker phases` and `tracker compare` processes over it (median of 3;
           needs `tracker` built beside tracker-bench: swift build -c release --product tracker).
           --quick          fewer repetitions (a smoke run)
@@ -127,6 +128,7 @@ if !commandsOnly {
                                    configuration: "\(bundled.name) (base64, inflate, parse, check)",
                                    value: time * 1000, unit: "ms"))
     }
+    results += try DataLoadBenchmark.measure(folder: folder, repeats: quick ? 3 : 5)
 
     let database = try TrackerDatabase.open(path: folder.appending(path: "bench.sqlite").path)
     let rows = quick ? 20_000 : 100_000
