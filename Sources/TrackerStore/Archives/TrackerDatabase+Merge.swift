@@ -64,7 +64,7 @@ extension TrackerDatabase {
                 }
             }
         } catch let error as DatabaseError {
-            throw StoreError(error)
+            throw storeError(error)
         }
         return report
     }
