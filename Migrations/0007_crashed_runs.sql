@@ -30,7 +30,8 @@ CREATE TABLE runs_0007 (
     total_steps INTEGER NOT NULL,
     snapshot_schedule TEXT NOT NULL CHECK (json_valid(snapshot_schedule)),  -- how snapshot steps were chosen
     blas_threads INTEGER,                -- OpenBLAS threads the run used (results depend on it)
-    configuration TEXT                   -- every setting as YAML (see 0005)
+    configuration TEXT,                  -- every setting as YAML (see 0005)
+    data_path TEXT                       -- --data as given (see 0006)
 ) STRICT;
 
 INSERT INTO runs_0007 SELECT * FROM runs;
