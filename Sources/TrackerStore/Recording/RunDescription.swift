@@ -4,6 +4,8 @@ import Foundation
 /// The status of a run, as stored in `runs.status`.
 public enum RunStatus: String, Sendable, CaseIterable, Codable {
     case running, finished, failed, interrupted
+    /// Its process died while recording (no commit for longer than `tracker reap --older-than`).
+    case crashed
 }
 
 /// A hyperparameter value; its case decides the SQL type of `hyperparameters.value`.

@@ -48,6 +48,13 @@ public enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
     case damaged(path: String, detail: String)
     /// A file could not be written or renamed.
     case unwritable(path: String)
+    /// The disk or the process's file-size limit is full, or the device failed a write: the transaction was rolled
+    /// back, earlier commits stand.
+    case diskFull(path: String)
+    /// The database (or its folder, for a new file or its -wal/-shm companions) cannot be written.
+    case notWritable(path: String, exists: Bool)
+    /// The database file was deleted, renamed or replaced while tracker was writing it.
+    case databaseMoved(path: String)
 
     public var description: String {
         switch self {
@@ -100,6 +107,16 @@ public enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
             return "\(path) is damaged (\(detail)); it was left unchanged (see `tracker check`)"
         case .unwritable(let path):
             return "cannot write \(path)"
+        case .diskFull(let path):
+            return "cannot write \(path): no space left (a full disk or file-size limit) or a failing device; "
+                + "everything committed before is intact"
+        case .notWritable(let path, let exists):
+            return exists ? "cannot write \(path): the file or its folder is read-only or not yours (tracker needs to "
+                + "write the file and create \(path)-wal beside it; it was left unchanged)"
+                : "cannot create \(path): its folder does not exist or is not writable"
+        case .databaseMoved(let path):
+            return "\(path) was deleted, moved or replaced while tracker was writing it; stopped, so that nothing "
+                + "more is written to a file no one can open"
         case .sqlite(let message, let sql):
             if let sql { return "SQLite error: \(message) (in: \(sql.trimmingCharacters(in: .whitespacesAndNewlines)))" }
             return "SQLite error: \(message)"
