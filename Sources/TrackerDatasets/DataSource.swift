@@ -179,6 +179,12 @@ struct DataFiles {
                 format = .npz
             } else if IDXFile.looksLikeIDX(head) || name.contains("-ubyte") {
                 format = .idx
+            } else if name.hasSuffix(".npy") || name.hasSuffix(".npz") {
+                // Named as NumPy data but without its magic bytes: say so, rather than read it as something else.
+                let kind = name.hasSuffix(".npy") ? "a NumPy .npy file (they start with \\x93NUMPY)"
+                    : "a NumPy .npz archive (a zip file: it starts with PK)"
+                throw DatasetFormatError(description: "\(path): bad magic: not \(kind); it starts with "
+                                         + (head.isEmpty ? "nothing (empty file)" : IDXFile.hex(head)))
             } else if name.hasSuffix(".csv") || name.hasSuffix(".tsv") || name.hasSuffix(".txt") {
                 format = .csv
             } else if name.hasSuffix(".bin") {

@@ -122,5 +122,13 @@ import TrackerTestSupport
         try DataFileWriting.write(Array(repeating: 7, count: 40), to: folder.path("broken.npz"))
         #expect(failure { _ = try DataSource.load(folder.path("broken.npz"), options: DataFileOptions(format: .npz)) }
                 == "\(folder.path("broken.npz")): not a readable .npz (zip) archive")
+        // Named .npy/.npz without NumPy's magic: refused as such, not read as text or another format.
+        try DataFileWriting.write(Array("x\n".utf8), to: folder.path("text.npy"))
+        #expect(failure { _ = try DataSource.load(folder.path("text.npy")) }
+                == "\(folder.path("text.npy")): bad magic: not a NumPy .npy file (they start with \\x93NUMPY); it starts with 78 0a")
+        try DataFileWriting.write([], to: folder.path("empty.npz"))
+        #expect(failure { _ = try DataSource.load(folder.path("empty.npz")) }
+                == "\(folder.path("empty.npz")): bad magic: not a NumPy .npz archive (a zip file: it starts with PK); "
+                + "it starts with nothing (empty file)")
     }
 }
