@@ -23,12 +23,15 @@ enum TrackerProcess {
     }()
 
     /// Starts `tracker arguments...` in `directory`; returns the process and the files its output goes to.
-    static func start(_ arguments: [String], in directory: URL, executable: URL = executable) throws
-        -> (Process, URL, URL) {
+    static func start(_ arguments: [String], in directory: URL, executable: URL = executable,
+                      environment: [String: String] = [:]) throws -> (Process, URL, URL) {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
         process.currentDirectoryURL = directory
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let token = UUID().uuidString
         let out = directory.appending(path: ".out-\(token)")
         let err = directory.appending(path: ".err-\(token)")
@@ -95,8 +98,9 @@ enum TrackerProcess {
     }
 
     /// Runs `tracker arguments...` in `directory` to completion.
-    static func run(_ arguments: [String], in directory: URL, executable: URL = executable) throws -> Invocation {
-        finish(try start(arguments, in: directory, executable: executable))
+    static func run(_ arguments: [String], in directory: URL, executable: URL = executable,
+                    environment: [String: String] = [:]) throws -> Invocation {
+        finish(try start(arguments, in: directory, executable: executable, environment: environment))
     }
 }
 
