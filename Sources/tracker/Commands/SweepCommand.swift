@@ -287,7 +287,7 @@ struct SweepCommand: ParsableCommand {
     /// `run 17 finished in 1.3 s: lr=0.01 seed=0, test accuracy 0.9472`, or why it did not.
     static func describe(_ result: SweepRunResult) -> String {
         let run = result.runID.map { "run \($0) " } ?? ""
-        let time = result.wallTime.map { String(format: " in %.1f s", $0) } ?? ""
+        let time = result.wallTime.map { String(format: " in %.2f s", $0) } ?? ""
         var line = "\(run)\(result.outcome.rawValue)\(time): \(result.point.label)"
         if let accuracy = result.testAccuracy { line += String(format: ", test accuracy %.4f", accuracy) }
         if let message = result.message { line += " (\(message))" }
@@ -302,7 +302,7 @@ struct SweepCommand: ParsableCommand {
             rows: results.map { result in
                 [.integer(Int64(result.point.index))] + values(result.point, keys: keys)
                     + [.text(result.outcome.rawValue), result.runID.map { .integer($0) } ?? .null,
-                       result.wallTime.map { .real(($0 * 10).rounded() / 10) } ?? .null,
+                       result.wallTime.map { .real(($0 * 100).rounded() / 100) } ?? .null,
                        result.testAccuracy.map { .real($0) } ?? .null]
             })
     }
