@@ -58,6 +58,19 @@ import Testing
         #expect(objects?.count == 8 && objects?[2]["arch"] as? String == "6,4" && objects?[7]["seed"] as? Int == 1)
     }
 
+    @Test func onATerminalALiveLineCountsRunsAndTheTimeLeft() throws {
+        let workspace = try Workspace()
+        defer { workspace.cleanup() }
+        let screen = try TrackerProcess.runInTerminal(["sweep", "--grid", "lr=0.02,0.1", "--seeds", "2", "--arch", "8",
+                                                       "--epochs", "3", "--jobs", "2", "--name", "live"],
+                                                      in: workspace.url, withStandardError: true)
+        // The live line is rewritten in place (carriage returns), counts runs, and estimates once a run has ended.
+        #expect(screen.contains("\rsweep: 0/4 done, 1 running") || screen.contains("\rsweep: 0/4 done, 2 running"))
+        #expect(screen.contains("done, 1 running, ETA ") || screen.contains("done, 2 running, ETA "))
+        #expect(screen.contains("[4/4] run "))
+        #expect(screen.contains("sweep live: 4/4 finished in "))
+    }
+
     @Test func aBadKeyOrValueStopsTheSweepBeforeAnythingRuns() throws {
         let workspace = try Workspace()
         defer { workspace.cleanup() }

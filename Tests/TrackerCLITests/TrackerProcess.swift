@@ -58,8 +58,10 @@ enum TrackerProcess {
     }
 
     /// Runs `tracker arguments...` in `directory` with its stdout on a pseudo-terminal (as in an interactive
-    /// shell; stderr is discarded); returns what it printed there, with the terminal's CR LF line ends made LF.
-    static func runInTerminal(_ arguments: [String], in directory: URL) throws -> String {
+    /// shell; stderr is discarded, or with `withStandardError` on the terminal too); returns what it printed there,
+    /// with the terminal's CR LF line ends made LF.
+    static func runInTerminal(_ arguments: [String], in directory: URL, withStandardError: Bool = false) throws
+        -> String {
         // Glibc's Swift module hides the pseudo-terminal calls (they need _XOPEN_SOURCE): look them up in libc.
         typealias OpenFunction = @convention(c) (Int32) -> Int32
         typealias NameFunction = @convention(c) (Int32) -> UnsafeMutablePointer<CChar>?
@@ -81,7 +83,8 @@ enum TrackerProcess {
         process.arguments = arguments
         process.currentDirectoryURL = directory
         process.standardOutput = FileHandle(fileDescriptor: terminal, closeOnDealloc: false)  // closed below, once
-        process.standardError = FileHandle.nullDevice
+        process.standardError = withStandardError ? FileHandle(fileDescriptor: terminal, closeOnDealloc: false)
+            : FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
         try process.run()
         close(terminal)  // the child holds the terminal now; reading the master ends once it exits
