@@ -198,6 +198,21 @@ import TrackerStore
         }
     }
 
+    @Test func resumingSkipsKeysWithAFinishedRunAndRerunsTheRest() throws {
+        let points = try read("grid:\n  lr: [0.1, 0.2, 0.3, 0.4]\n").expand(threads: 1)
+        func run(_ id: Int64, _ index: Int, _ status: RunStatus) -> SweepRunRecord {
+            SweepRunRecord(runID: id, runIndex: index, runKey: points[index].key, status: status,
+                           wallTime: status == .finished ? Double(id) : nil, testAccuracy: nil)
+        }
+        // 0: failed then finished; 1: finished then an interrupted re-run; 2: crashed (left running); 3: never run.
+        let resume = SweepResume(points, runs: [run(1, 0, .failed), run(2, 1, .finished), run(3, 2, .running),
+                                                run(4, 0, .finished), run(5, 1, .interrupted)])
+        #expect(resume.pending.map(\.index) == [2, 3])
+        #expect(resume.skipped.map(\.point.index) == [0, 1] && resume.skipped.map(\.runID) == [4, 2])
+        #expect(resume.skipped.allSatisfy { $0.outcome == .skipped } && resume.skipped[0].wallTime == 4)
+        #expect(resume.latest[points[2].key]?.runID == 3 && resume.latest[points[3].key] == nil)
+    }
+
     @Test func progressCountsAndEstimates() {
         var progress = SweepProgress(total: 10, skipped: 2)
         progress.finished = 3

@@ -33,6 +33,32 @@ public struct SweepRunResult: Sendable {
     }
 }
 
+/// What a re-run of a sweep has left to do: a run is done when a run with its key finished (in any attempt);
+/// interrupted, failed and crashed (left `running`) attempts do not count.
+public struct SweepResume: Sendable {
+    /// The points with no finished run, in order.
+    public let pending: [SweepPoint]
+    /// The points with a finished run, as results (its newest finished run's id, time and accuracy).
+    public let skipped: [SweepRunResult]
+    /// Per key, the newest finished run, else the newest attempt.
+    public let latest: [String: SweepRunRecord]
+
+    /// - Parameter runs: The runs linked to the sweep (``TrackerDatabase/sweepRuns(sweepUUID:)``, oldest first).
+    public init(_ points: [SweepPoint], runs: [SweepRunRecord]) {
+        var latest: [String: SweepRunRecord] = [:]
+        for run in runs where latest[run.runKey]?.status != .finished || run.status == .finished {
+            latest[run.runKey] = run
+        }
+        self.latest = latest
+        pending = points.filter { latest[$0.key]?.status != .finished }
+        skipped = points.compactMap { point in
+            guard let run = latest[point.key], run.status == .finished else { return nil }
+            return SweepRunResult(point: point, outcome: .skipped, runID: run.runID, wallTime: run.wallTime,
+                                  testAccuracy: run.testAccuracy)
+        }
+    }
+}
+
 /// Where a sweep stands, for a progress line.
 public struct SweepProgress: Sendable, Equatable {
     /// Runs in this sweep (or shard), those finished by an earlier attempt among them.

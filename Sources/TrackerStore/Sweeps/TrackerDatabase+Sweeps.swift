@@ -54,6 +54,16 @@ public struct SweepRunRecord: Sendable, Equatable {
     public var wallTime: Double?
     /// The run's last test accuracy; nil before its first evaluation.
     public var testAccuracy: Double?
+
+    public init(runID: Int64, runIndex: Int, runKey: String, status: RunStatus, wallTime: Double?,
+                testAccuracy: Double?) {
+        self.runID = runID
+        self.runIndex = runIndex
+        self.runKey = runKey
+        self.status = status
+        self.wallTime = wallTime
+        self.testAccuracy = testAccuracy
+    }
 }
 
 extension TrackerDatabase {

@@ -210,11 +210,12 @@ struct SweepCommand: ParsableCommand {
         let store = try database.open(create: true)
         let (sweep, previous) = try store.recordSweep(name: definition.name, configuration: definition.yaml)
         if let previous, previous != definition.yaml {
-            note("sweep \(definition.name) had another definition in \(database.db); it is replaced, and the runs "
+            Self.note("sweep \(definition.name) had another definition in \(database.db); it is replaced, and the runs "
                  + "it finished with the same settings are kept")
         }
-        let done = Self.finishedRuns(try store.sweepRuns(sweepUUID: sweep.uuid))
-        var pending = points.filter { done[$0.key] == nil }
+        let resume = SweepResume(points, runs: try store.sweepRuns(sweepUUID: sweep.uuid))
+        var pending = resume.pending
+        let skipped = resume.skipped
         // Fewer runs than workers: give the ones that run the spare cores.
         let workers = max(1, min(jobs, pending.count))
         let threads = max(1, cores / workers)
@@ -222,13 +223,8 @@ struct SweepCommand: ParsableCommand {
             let keys = Set(pending.map(\.key))
             pending = try RunCommand.usage { try definition.expand(threads: threads) }.filter { keys.contains($0.key) }
         }
-        let skipped = points.filter { done[$0.key] != nil }.map { point in
-            let run = done[point.key]!
-            return SweepRunResult(point: point, outcome: .skipped, runID: run.runID, wallTime: run.wallTime,
-                                  testAccuracy: run.testAccuracy)
-        }
         let scope = shard.map { "shard \($0) (\(points.count) of \(all) runs)" } ?? "\(all) runs"
-        note("sweep \(definition.name): \(scope), \(skipped.count) finished earlier; running \(pending.count) on "
+        Self.note("sweep \(definition.name): \(scope), \(skipped.count) finished earlier; running \(pending.count) on "
              + "\(workers) worker(s) of \(definition.setsThreads ? "the sweep's" : "\(threads)") BLAS thread(s)")
 
         let results = try runPending(pending, sweepUUID: sweep.uuid, store: store, threads: threads,
@@ -239,7 +235,7 @@ struct SweepCommand: ParsableCommand {
               terminator: "")
         let failed = ordered.filter { $0.outcome == .failed }.count
         let finished = ordered.filter { $0.outcome == .finished || $0.outcome == .skipped }.count
-        note(String(format: "sweep %@: %d/%d finished in %.1f s", definition.name, finished, ordered.count,
+        Self.note(String(format: "sweep %@: %d/%d finished in %.1f s", definition.name, finished, ordered.count,
                     results.seconds)
              + (failed > 0 ? ", \(failed) failed" : ""))
         if results.stopped { throw ExitCode(130) }
@@ -269,19 +265,12 @@ struct SweepCommand: ParsableCommand {
             if case .ended(let result) = event {
                 live?.clear()
                 let done = progress.finished + progress.skipped + progress.failed + progress.interrupted
-                note("[\(done)/\(progress.total)] " + Self.describe(result))
+                Self.note("[\(done)/\(progress.total)] " + Self.describe(result))
             }
             live?.show("sweep: " + progress.description)
         }
         live?.clear()
         return (results, Date().timeIntervalSince(started), signals.count > 0)
-    }
-
-    /// The newest finished run of each key.
-    static func finishedRuns(_ runs: [SweepRunRecord]) -> [String: SweepRunRecord] {
-        var done: [String: SweepRunRecord] = [:]
-        for run in runs where run.status == .finished { done[run.runKey] = run }
-        return done
     }
 
     /// `run 17 finished in 1.3 s: lr=0.01 seed=0, test accuracy 0.9472`, or why it did not.
@@ -323,13 +312,11 @@ struct SweepCommand: ParsableCommand {
 
     /// `--dry-run`: every run of the sweep (or shard), and whether it would run or be skipped.
     func printPlan(_ definition: SweepDefinition, points: [SweepPoint], shard: SweepShard?) throws {
-        var latest: [String: SweepRunRecord] = [:]
+        var runs: [SweepRunRecord] = []
         if FileManager.default.fileExists(atPath: database.db) {
-            let store = try database.openForReading()
-            for run in try store.sweepRuns(sweepUUID: SweepRecord.uuid(forName: definition.name)) {
-                if latest[run.runKey]?.status != .finished { latest[run.runKey] = run }
-            }
+            runs = try database.openForReading().sweepRuns(sweepUUID: SweepRecord.uuid(forName: definition.name))
         }
+        let latest = SweepResume(points, runs: runs).latest
         let keys = Self.valueKeys(definition)
         let table = ResultTable(
             columns: ["index"] + keys + ["threads", "action", "last_status", "run_id", "run_key"],
@@ -343,7 +330,7 @@ struct SweepCommand: ParsableCommand {
             })
         print(TableWriter.render(table, as: format), terminator: "")
         let skipping = points.filter { latest[$0.key]?.status == .finished }.count
-        note("sweep \(definition.name): \(shard.map { "shard \($0): " } ?? "")\(points.count - skipping) run(s) to "
+        Self.note("sweep \(definition.name): \(shard.map { "shard \($0): " } ?? "")\(points.count - skipping) run(s) to "
              + "start, \(skipping) finished earlier (dry run: nothing started)")
     }
 
@@ -404,6 +391,11 @@ struct SweepCommand: ParsableCommand {
         return id
     }
 
+    /// A line on stderr (progress and notes; data goes to stdout).
+    static func note(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
     /// This binary's absolute path, which workers and Slurm tasks run.
     static var executablePath: String {
         if let resolved = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return resolved }
@@ -411,7 +403,3 @@ struct SweepCommand: ParsableCommand {
     }
 }
 
-/// A line on stderr (progress and notes; data goes to stdout).
-func note(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
-}
