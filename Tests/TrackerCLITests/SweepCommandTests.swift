@@ -123,6 +123,11 @@ import Testing
         #expect(try rows(workspace, "SELECT count(*) FROM runs") == ["count(*)", "8"])
         #expect(try rows(workspace, "SELECT name FROM runs r JOIN sweep_runs l ON l.run_id = r.id WHERE l.run_index = 2")
                 == ["name", "\"tiny lr=0.02 arch=6,4 seed=0\""])
+        let commandLine = try rows(workspace, "SELECT command_line FROM runs r JOIN sweep_runs l ON l.run_id = r.id "
+                                   + "WHERE l.run_index = 7")
+        #expect(commandLine.last?.hasSuffix(" sweep --grid lr=0.02,0.1 --grid 'arch=8;6,4' --seeds 2 --epochs 1 "
+                                            + "--snapshot-every 20 --name tiny --jobs 2 --cores 2 --format csv  "
+                                            + "# run 7 of sweep tiny\"") == true, "\(commandLine)")
 
         // Run again: nothing to do.
         let again = try TrackerProcess.run(Self.tinySweep + ["--jobs", "2", "--format", "csv"], in: workspace.url)

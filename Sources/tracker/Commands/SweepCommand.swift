@@ -253,11 +253,12 @@ struct SweepCommand: ParsableCommand {
         defer { try? FileManager.default.removeItem(at: logs) }
         let executable = Self.executablePath
         let databasePath = database.db
+        let commandLine = CommandLine.arguments.map(RunCommand.shellQuoted).joined(separator: " ")
         let coordinator = SweepCoordinator(
             database: store, sweepUUID: sweepUUID, jobs: max(1, min(jobs, pending.count)), logFolder: logs,
             executable: executable, arguments: { point in
                 ["sweep-worker", "--db", databasePath, "--sweep-uuid", sweepUUID, "--index", String(point.index),
-                 "--key", point.key, "--threads", String(threads)]
+                 "--key", point.key, "--threads", String(threads), "--command-line", commandLine]
             })
         let live = Terminal.standardOutputIsTerminal ? ProgressLine() : nil
         let started = Date()

@@ -26,6 +26,9 @@ struct SweepWorkerCommand: ParsableCommand {
     @Option(help: "BLAS threads, unless the sweep sets them.")
     var threads = 1
 
+    @Option(help: "The command line of the sweep, stored as the run's (with its index).")
+    var commandLine: String?
+
     func run() throws {
         let store = try database.open(create: false)
         guard let sweep = try store.sweep(uuid: sweepUUID) else {
@@ -40,7 +43,8 @@ struct SweepWorkerCommand: ParsableCommand {
             throw CommandFailure("sweep \(sweep.name)'s definition changed since run \(index) was planned")
         }
         var configuration = points[index].configuration
-        configuration.commandLine = CommandLine.arguments.map(RunCommand.shellQuoted).joined(separator: " ")
+        configuration.commandLine = commandLine.map { "\($0)  # run \(index) of sweep \(sweep.name)" }
+            ?? CommandLine.arguments.map(RunCommand.shellQuoted).joined(separator: " ")
         let runner: ExperimentRunner
         do { runner = try ExperimentRunner(configuration) } catch { throw usageFailure("\(error)") }
         runner.sweepMembership = points[index].membership(sweepUUID: sweep.uuid)
