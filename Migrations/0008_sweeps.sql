@@ -15,14 +15,15 @@ CREATE TABLE sweeps (
 ) STRICT;
 
 -- The runs a sweep started, each with its place in the sweep and its identity: run_key is the SHA-256 of the
--- run's resolved configuration (the YAML of runs.configuration, less `threads` when the sweep chose it), so a
--- re-run skips a run whose key has a finished run, and re-runs those interrupted, failed or crashed.
+-- lines of the run's resolved configuration (runs.configuration) whose values differ from tracker's defaults, with
+-- `threads` only when the sweep sets it, so a re-run skips a run whose key has a finished run, and re-runs those
+-- interrupted, failed or crashed.
 --   SELECT l.run_index, r.status, r.configuration FROM sweep_runs l JOIN runs r ON r.id = l.run_id
 --   WHERE l.sweep_uuid = (SELECT uuid FROM sweeps WHERE name = 'lr-sweep') ORDER BY l.run_index, r.id;
 CREATE TABLE sweep_runs (
     run_id INTEGER NOT NULL PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
     sweep_uuid TEXT NOT NULL,            -- sweeps.uuid (a text key rather than an id, so merging needs no remapping)
     run_index INTEGER NOT NULL,          -- position in the sweep's expansion when the run started (from 0)
-    run_key TEXT NOT NULL                -- lowercase hex SHA-256 of the run's canonical configuration
+    run_key TEXT NOT NULL                -- lowercase hex SHA-256 of the run's non-default settings as YAML
 ) STRICT;
 CREATE INDEX sweep_runs_by_key ON sweep_runs (sweep_uuid, run_key);

@@ -11,8 +11,11 @@ public struct SweepPoint: Sendable {
     public let seed: UInt64
     /// The run's settings: base, then grid values, then seed and (when the sweep chooses them) BLAS threads.
     public let configuration: ExperimentConfiguration
-    /// The run's identity: lowercase hex SHA-256 of its configuration as stored (`runs.configuration`), less the
-    /// `threads` line when the sweep chose the thread count (so a sweep resumed with other `--jobs` is the same).
+    /// The run's identity: lowercase hex SHA-256 of the lines of its stored configuration (`runs.configuration`)
+    /// whose values differ from tracker's defaults, in the settings table's order (`arch: dense8-relu\nlr: 0.01\n`).
+    /// Defaults are left out so that a later tracker that adds a setting (whose default keeps earlier behaviour)
+    /// resumes the same sweep; `threads` counts only when the sweep sets it (so a sweep resumed with other `--jobs`,
+    /// or on another machine, is the same).
     public let key: String
 
     /// `lr=0.01 arch=128 seed=0`.
@@ -72,6 +75,7 @@ extension SweepDefinition {
             firstSeed = try ExperimentConfiguration([seed]).seed
         }
         let seedValues = seeds?.values(from: firstSeed)
+        let defaults = Dictionary(uniqueKeysWithValues: ExperimentConfiguration().storedSettings.map { ($0.key, $0.value) })
         var combinations: [[(axis: SweepAxis, value: SettingValue)]] = [[]]
         for axis in grid {
             combinations = combinations.flatMap { prefix in axis.values.map { prefix + [(axis, $0)] } }
@@ -93,7 +97,9 @@ extension SweepDefinition {
                 let label = values.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
                 configuration.name = "\(name) \(label)"
                 if !configuration.tags.contains(name) { configuration.tags.append(name) }
-                let identity = configuration.storedSettings.filter { setsThreads || $0.key != "threads" }
+                let identity = configuration.storedSettings.filter { setting in
+                    setting.key == "threads" ? setsThreads : setting.value != defaults[setting.key]
+                }
                 points.append(SweepPoint(index: points.count, values: values, seed: configuration.seed,
                                          configuration: configuration,
                                          key: ContentHash.sha256Hex(ConfigurationFile.yaml(identity))))
