@@ -168,7 +168,7 @@ import Testing
         #expect(try rows(workspace, "SELECT configuration LIKE '%seeds: 3%' FROM sweeps") == ["configuration LIKE '%seeds: 3%'", "1"])
     }
 
-    @Test func aKilledWorkerFailsItsRunAndCtrlCInterruptsTheOthers() throws {
+    @Test func aKilledWorkersRunEndsCrashedAndCtrlCInterruptsTheOthers() throws {
         let workspace = try Workspace()
         defer { workspace.cleanup() }
         // The first run is long (killed), the second short; then a sweep stopped by Ctrl-C.
@@ -185,10 +185,10 @@ import Testing
         kill(worker!, SIGKILL)
         let result = TrackerProcess.finish(killed)
         #expect(result.status == 1)
-        #expect(result.standardError.contains("failed: epochs=400 seed=0 (the worker was killed by signal 9)"))
-        #expect(result.standardError.hasSuffix("Error: 1 of 2 runs failed; the same command runs them again\n"))
+        #expect(result.standardError.contains("crashed: epochs=400 seed=0 (the worker was killed by signal 9)"))
+        #expect(result.standardError.hasSuffix("Error: 1 of 2 runs failed or crashed; the same command runs them again\n"))
         #expect(try rows(workspace, "SELECT l.run_index, r.status, r.error_message FROM sweep_runs l JOIN runs r ON r.id = l.run_id ORDER BY 1")
-                == ["run_index,status,error_message", "0,failed,the worker was killed by signal 9", "1,finished,"])
+                == ["run_index,status,error_message", "0,crashed,the worker was killed by signal 9", "1,finished,"])
         let plan = try TrackerProcess.run(["sweep", "--grid", "epochs=400,1", "--arch", "8", "--name", "k", "--dry-run",
                                            "--format", "csv"], in: workspace.url)
         #expect(plan.standardOutput.split(separator: "\n").dropFirst().map { $0.split(separator: ",")[4] } == ["run", "skip"])

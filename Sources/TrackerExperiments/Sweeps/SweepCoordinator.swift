@@ -7,8 +7,8 @@ public struct SweepRunResult: Sendable {
     public enum Outcome: String, Sendable {
         /// Trained to the end now, or `skipped`: finished by an earlier attempt.
         case finished, skipped
-        /// Stopped by Ctrl-C or SIGTERM, or failed (an error, or its worker died); re-run by the next attempt.
-        case interrupted, failed
+        /// Stopped by Ctrl-C or SIGTERM, failed (an error), or crashed (its worker died); re-run by the next attempt.
+        case interrupted, failed, crashed
         /// Not started, because the sweep was stopped first.
         case notStarted = "not started"
     }
@@ -120,8 +120,8 @@ public enum SweepEvent: Sendable {
 /// Starts one worker process per run, at most `jobs` at once, until every run has ended or the sweep is stopped.
 ///
 /// Workers write the shared database themselves (WAL mode, with a busy timeout); the coordinator only reads it, and
-/// ends a run whose worker died without ending it (killed, or stopped twice): `failed`, or `interrupted` when the
-/// sweep was being stopped.
+/// ends a run whose worker died without ending it: `crashed` when the worker was killed, `interrupted` when the
+/// sweep was being stopped, `failed` when the worker exited with an error before ending it.
 public final class SweepCoordinator {
     let database: TrackerDatabase
     let sweepUUID: String
@@ -203,7 +203,7 @@ public final class SweepCoordinator {
                 progress.running -= 1
                 switch result.outcome {
                 case .finished, .skipped: progress.finished += 1
-                case .failed, .notStarted: progress.failed += 1
+                case .failed, .crashed, .notStarted: progress.failed += 1
                 case .interrupted: progress.interrupted += 1
                 }
                 progress.meanRunSeconds = durations.reduce(0, +) / Double(durations.count)
@@ -245,12 +245,16 @@ public final class SweepCoordinator {
             result.outcome = .failed
             result.message = worker.lastErrorLine ?? "the worker exited with status \(code)"
         case .signaled(let signal):
-            result.outcome = stopping ? .interrupted : .failed
+            result.outcome = stopping ? .interrupted : .crashed
             result.message = "the worker was killed by signal \(signal)"
         }
         if result.outcome != .finished {
             // A worker that could not end its run itself (killed, or stopped twice) leaves it `running`.
-            let status: RunStatus = result.outcome == .interrupted ? .interrupted : .failed
+            let status: RunStatus = switch result.outcome {
+            case .interrupted: .interrupted
+            case .crashed: .crashed
+            default: .failed
+            }
             let message = result.message ?? (result.outcome == .interrupted ? nil : "the worker ended without ending the run")
             if let runID = try? database.endAbandonedSweepRun(sweepUUID: sweepUUID, runKey: point.key, status: status,
                                                                message: message) {

@@ -233,14 +233,14 @@ struct SweepCommand: ParsableCommand {
         let ordered = points.compactMap { byIndex[$0.index] }
         print(TableWriter.render(Self.resultTable(ordered, definition: definition, shard: shard), as: format),
               terminator: "")
-        let failed = ordered.filter { $0.outcome == .failed }.count
+        let failed = ordered.filter { $0.outcome == .failed || $0.outcome == .crashed }.count
         let finished = ordered.filter { $0.outcome == .finished || $0.outcome == .skipped }.count
         Self.note(String(format: "sweep %@: %d/%d finished in %.1f s", definition.name, finished, ordered.count,
                     results.seconds)
-             + (failed > 0 ? ", \(failed) failed" : ""))
+             + (failed > 0 ? ", \(failed) failed or crashed" : ""))
         if results.stopped { throw ExitCode(130) }
         if failed > 0 {
-            throw CommandFailure("\(failed) of \(ordered.count) runs failed; the same command runs them again")
+            throw CommandFailure("\(failed) of \(ordered.count) runs failed or crashed; the same command runs them again")
         }
     }
 
