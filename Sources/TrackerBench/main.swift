@@ -54,11 +54,12 @@ if arguments.contains("--help") || arguments.contains("-h") {
           MNIST-sized IDX set written to a temporary folder (plain and gzip) and to hash it, and store inserts/s by
           binding path. Then builds a database of 1000 runs x 200 snapshots x 4 layers through
           the recording API and times the `tracker phases` and `tracker compare` processes over it, and `tracker merge`
-          of 100 shard files of 10 runs each into a new file (median of 3;
-          needs `tracker` built beside tracker-bench: swift build -c release --product tracker).
+          of 100 shard files of 10 runs each into a new file (median of 3), and a 20-run `tracker sweep --jobs 2`
+          against the sum of its runs' own times (these need `tracker` built beside tracker-bench: swift build -c
+          release --product tracker).
           --quick          fewer repetitions (a smoke run)
           --json           one JSON object per line instead of a table
-          --commands-only  only the database, command and merge timings
+          --commands-only  only the database, command, sweep and merge timings
           --merge-only     only the merge timing (100 shards of 10 runs into one file)
           --shards DIR     keep the merge benchmark's shards in DIR, and reuse them when they exist
           --no-commands    everything but them
@@ -183,6 +184,7 @@ if !skipCommands {
     if FileManager.default.isExecutableFile(atPath: tracker.path) {
         if !mergeOnly {
             results += try CommandBenchmark.measure(tracker: tracker, folder: folder, database: option("--database"))
+            results += try SweepBenchmark.measure(tracker: tracker, folder: folder)
         }
         results += try MergeBenchmark.measure(tracker: tracker, folder: folder,
                                               shardFolder: option("--shards").map { URL(fileURLWithPath: $0) })

@@ -23,12 +23,23 @@ public enum ConfigurationFile {
     /// - Throws: ``SettingError`` naming the source and line: for YAML that does not parse, a document that is not
     ///   a mapping, an unknown or repeated key, or a value of the wrong type.
     public static func settings(fromYAML text: String, source: String) throws(SettingError) -> [GivenSetting] {
+        guard let root = try compose(text, source: source) else { return [] }
+        guard case .mapping(let mapping) = root else {
+            throw SettingError(origin: .text(source: source, line: root.mark?.line), key: nil,
+                               message: "expected settings as 'key: value' lines, found \(describe(root)) (e.g. 'lr: 0.05')")
+        }
+        return try settings(in: mapping, source: source)
+    }
+
+    /// The YAML document in `text` as a node tree (nil for an empty text).
+    ///
+    /// - Throws: ``SettingError`` naming the source and line of a syntax error or a repeated key.
+    static func compose(_ text: String, source: String) throws(SettingError) -> Node? {
         func failure(_ line: Int?, _ key: String?, _ message: String) -> SettingError {
             SettingError(origin: .text(source: source, line: line), key: key, message: message)
         }
-        let root: Node?
         do {
-            root = try Yams.compose(yaml: text)
+            return try Yams.compose(yaml: text)
         } catch let error as YamlError {
             switch error {
             case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
@@ -47,10 +58,12 @@ public enum ConfigurationFile {
         } catch {
             throw failure(nil, nil, "not valid YAML: \(error)")
         }
-        guard let root else { return [] }
-        guard case .mapping(let mapping) = root else {
-            throw failure(root.mark?.line, nil,
-                          "expected settings as 'key: value' lines, found \(describe(root)) (e.g. 'lr: 0.05')")
+    }
+
+    /// The settings of a YAML mapping, in the order written, each checked against its setting's type.
+    static func settings(in mapping: Node.Mapping, source: String) throws(SettingError) -> [GivenSetting] {
+        func failure(_ line: Int?, _ key: String?, _ message: String) -> SettingError {
+            SettingError(origin: .text(source: source, line: line), key: key, message: message)
         }
         var given: [GivenSetting] = []
         var scratch = ExperimentConfiguration()
@@ -123,7 +136,7 @@ public enum ConfigurationFile {
     }
 
     /// "a list", "a mapping", "the text 'x'", for errors.
-    private static func describe(_ node: Node) -> String {
+    static func describe(_ node: Node) -> String {
         switch node {
         case .scalar(let scalar): "the text '\(scalar.string)'"
         case .sequence: "a list"

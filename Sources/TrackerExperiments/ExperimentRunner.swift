@@ -54,6 +54,8 @@ public final class ExperimentRunner {
     let decovLayers: [String]
     /// The uuid the run will be stored under.
     let runUUID = UUID()
+    /// The sweep that starts this run, linked to it when it is inserted; nil for a run of its own.
+    public var sweepMembership: SweepMembership?
     private var hasRun = false
 
     /// The stream of the run's seed that permutes the training labels under `shuffleLabels` ("labels").
@@ -333,7 +335,7 @@ public final class ExperimentRunner {
             hyperparameters: hyperparameters, dataset: datasetDescription, trainSamples: split.train.count,
             testSamples: split.test.count, probeSamples: split.probe.count, totalSteps: trainer.totalSteps,
             snapshotScheduleJSON: schedule.json, tags: configuration.tags, blasThreads: configuration.blasThreads,
-            configuration: ConfigurationFile.yaml(for: configuration), dataPath: dataPath)
+            configuration: ConfigurationFile.yaml(for: configuration), dataPath: dataPath, sweep: sweepMembership)
     }
 
     /// The run's hyperparameters as stored: every setting that shapes training, with the optimiser's and the

@@ -6,7 +6,7 @@ import TrackerDatasets
 import TrackerEngine
 
 /// A setting's value as written, before it is read into a configuration: a YAML scalar or list, or a flag's value.
-public enum SettingValue: Sendable, Equatable {
+public enum SettingValue: Sendable, Hashable {
     /// YAML `null`: "not set" for an optional setting (e.g. `clip-norm`, `test-samples`, `probe`).
     case null
     case scalar(String)

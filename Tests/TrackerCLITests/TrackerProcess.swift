@@ -23,12 +23,15 @@ enum TrackerProcess {
     }()
 
     /// Starts `tracker arguments...` in `directory`; returns the process and the files its output goes to.
-    static func start(_ arguments: [String], in directory: URL, executable: URL = executable) throws
-        -> (Process, URL, URL) {
+    static func start(_ arguments: [String], in directory: URL, executable: URL = executable,
+                      environment: [String: String] = [:]) throws -> (Process, URL, URL) {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
         process.currentDirectoryURL = directory
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let token = UUID().uuidString
         let out = directory.appending(path: ".out-\(token)")
         let err = directory.appending(path: ".err-\(token)")
@@ -55,8 +58,10 @@ enum TrackerProcess {
     }
 
     /// Runs `tracker arguments...` in `directory` with its stdout on a pseudo-terminal (as in an interactive
-    /// shell; stderr is discarded); returns what it printed there, with the terminal's CR LF line ends made LF.
-    static func runInTerminal(_ arguments: [String], in directory: URL) throws -> String {
+    /// shell; stderr is discarded, or with `withStandardError` on the terminal too); returns what it printed there,
+    /// with the terminal's CR LF line ends made LF.
+    static func runInTerminal(_ arguments: [String], in directory: URL, withStandardError: Bool = false) throws
+        -> String {
         // Glibc's Swift module hides the pseudo-terminal calls (they need _XOPEN_SOURCE): look them up in libc.
         typealias OpenFunction = @convention(c) (Int32) -> Int32
         typealias NameFunction = @convention(c) (Int32) -> UnsafeMutablePointer<CChar>?
@@ -78,7 +83,8 @@ enum TrackerProcess {
         process.arguments = arguments
         process.currentDirectoryURL = directory
         process.standardOutput = FileHandle(fileDescriptor: terminal, closeOnDealloc: false)  // closed below, once
-        process.standardError = FileHandle.nullDevice
+        process.standardError = withStandardError ? FileHandle(fileDescriptor: terminal, closeOnDealloc: false)
+            : FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
         try process.run()
         close(terminal)  // the child holds the terminal now; reading the master ends once it exits
@@ -95,8 +101,9 @@ enum TrackerProcess {
     }
 
     /// Runs `tracker arguments...` in `directory` to completion.
-    static func run(_ arguments: [String], in directory: URL, executable: URL = executable) throws -> Invocation {
-        finish(try start(arguments, in: directory, executable: executable))
+    static func run(_ arguments: [String], in directory: URL, executable: URL = executable,
+                    environment: [String: String] = [:]) throws -> Invocation {
+        finish(try start(arguments, in: directory, executable: executable, environment: environment))
     }
 }
 

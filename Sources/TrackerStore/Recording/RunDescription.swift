@@ -109,12 +109,14 @@ public struct RunDescription: Sendable {
     public var configuration: String?
     /// The data path or synthetic data set name as the run was given it (`runs.data_path`); nil for bundled data.
     public var dataPath: String?
+    /// The sweep that started the run, linked in the same transaction that inserts it; nil for a run of its own.
+    public var sweep: SweepMembership?
 
     public init(uuid: UUID = UUID(), name: String?, seed: Int64, host: String, commandLine: String,
                 architecture: ArchitectureDescription, hyperparameters: [String: HyperparameterValue],
                 dataset: DatasetDescription, trainSamples: Int, testSamples: Int, probeSamples: Int,
                 totalSteps: Int, snapshotScheduleJSON: String, tags: [String], blasThreads: Int = 1,
-                configuration: String? = nil, dataPath: String? = nil) {
+                configuration: String? = nil, dataPath: String? = nil, sweep: SweepMembership? = nil) {
         self.uuid = uuid
         self.name = name
         self.seed = seed
@@ -132,6 +134,7 @@ public struct RunDescription: Sendable {
         self.blasThreads = blasThreads
         self.configuration = configuration
         self.dataPath = dataPath
+        self.sweep = sweep
     }
 }
 

@@ -29,6 +29,11 @@ extension TrackerDatabase {
             for tag in Set(run.tags) {
                 try db.execute(sql: "INSERT INTO tags (run_id, tag) VALUES (?, ?)", arguments: [runID, tag])
             }
+            if let sweep = run.sweep {
+                try db.execute(
+                    sql: "INSERT INTO sweep_runs (run_id, sweep_uuid, run_index, run_key) VALUES (?, ?, ?, ?)",
+                    arguments: [runID, sweep.sweepUUID, sweep.runIndex, sweep.runKey])
+            }
             return runID
         }
         return RunRecorder(database: self, runID: runID)

@@ -12,6 +12,11 @@ public enum ContentHash {
         digest.map { byte in byte < 16 ? "0" + String(byte, radix: 16) : String(byte, radix: 16) }.joined()
     }
 
+    /// The 32 bytes of SHA-256 of `data`.
+    public static func sha256Bytes(_ data: some DataProtocol) -> [UInt8] {
+        Array(SHA256.hash(data: data))
+    }
+
     /// Lowercase hex SHA-256 of the UTF-8 bytes of `text`.
     public static func sha256Hex(_ text: String) -> String {
         sha256Hex(Data(text.utf8))
