@@ -48,6 +48,8 @@ public final class StatisticsWorkspace {
     private var minimums = Scratch<Double>()
     private var liveIndices = Scratch<Int>()
     private var references: [Int: SeriesReferences] = [:]
+    /// The units of the last computed matrix (for ``lastUpperTriangle()``).
+    private var lastUnits = 0
 
     /// A workspace for `selection` (the default set unless given).
     public init(selection: StatisticSelection = .standard) {
@@ -60,6 +62,28 @@ public final class StatisticsWorkspace {
         wantsSelectivity = wants("class_selectivity")
         wantsEffectiveRank = wants("effective_rank")
         wantsSimilarity = ["cka_previous", "cka_initial", "cka_previous_debiased", "cka_initial_debiased"].contains(where: wants)
+    }
+
+    /// The strict upper triangle of R from the last ``compute(_:samples:units:labels:series:)``, row by row
+    /// ((0,1), (0,2), ..., (0,D−1), (1,2), ...), as `Float`: D(D−1)/2 values, clamped to [−1, 1], NaN for a pair with
+    /// a dead or non-finite unit.
+    public func lastUpperTriangle() -> [Float] {
+        let u = lastUnits
+        let count = u * (u - 1) / 2
+        guard count > 0 else { return [] }
+        let gram = correlation.gram
+        let classes = correlation.classes
+        return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            var index = 0
+            for i in 0..<u {
+                for j in (i + 1)..<u {
+                    buffer[index] = classes[i] == .live && classes[j] == .live
+                        ? Float(CorrelationWorkspace.clamped(gram[i * u + j])) : .nan
+                    index += 1
+                }
+            }
+            initialized = count
+        }
     }
 
     /// Forgets the stored snapshots CKA compares with (a new run).
@@ -92,6 +116,7 @@ public final class StatisticsWorkspace {
     {
         precondition(labels == nil || labels!.count == n, "labels must give one class per row (\(n))")
         let (dead, nonFinite) = correlation.computeGram(values, samples: n, units: u)
+        lastUnits = u
         let live = u - dead - nonFinite
         let pairCount = live * (live - 1) / 2
         var out = [Double?](repeating: nil, count: SnapshotStatistic.all.count)
