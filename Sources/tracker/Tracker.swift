@@ -15,5 +15,6 @@ struct Tracker: ParsableCommand {
         version: TrackerVersion.current,
         subcommands: [RunCommand.self, RunsCommand.self, ShowCommand.self, PhasesCommand.self, CompareCommand.self,
                       SQLCommand.self, QueryCommand.self, MergeCommand.self, ExportCommand.self, MigrateCommand.self,
-                      CheckCommand.self])
+                      CheckCommand.self, StatisticsCommand.self, MatrixCommand.self, CorrelateCommand.self,
+                      IngestCommand.self])
 }
