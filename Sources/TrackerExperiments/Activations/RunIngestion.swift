@@ -29,17 +29,52 @@ public struct IngestOutcome: Sendable, Equatable {
 ///     DIR/labels.npy                 optional: the class of each probe sample (for class_selectivity)
 ///     DIR/step_<S>/<layer>.npy       (samples, units) activations of the probe set at step S
 ///
-/// Every file is read and every statistic computed before anything is written, so a bad file leaves the database as
-/// it was. Idempotent: a run whose uuid is already stored is left as it is.
+/// Every file is read and every statistic computed (``prepare(directory:statistics:)``) before anything is written
+/// (``record(_:into:)``), so a bad file leaves the database as it was. Idempotent: a run whose uuid is already stored
+/// is left as it is.
 public enum RunIngestion {
+    /// A run read from a directory, with its statistics computed, ready to be recorded.
+    public struct PreparedRun: Sendable {
+        let run: RunDescription
+        let columns: [String]
+        let metrics: [Metric]
+        let rows: [SnapshotRow]
+        let layers: [String]
+        let snapshotSteps: Int
+        public var uuid: String { run.uuid.uuidString.lowercased() }
+    }
+
+    /// ``prepare(directory:statistics:)`` then ``record(_:into:)``.
     public static func ingest(directory: String, into database: TrackerDatabase,
                               statistics selection: StatisticSelection = .standard) throws -> IngestOutcome {
-        let folder = URL(fileURLWithPath: directory)
-        let description = try readDescription(folder)
-        if let existing = try database.runID(forUUID: description.uuid) {
-            return IngestOutcome(runID: existing, uuid: description.uuid, alreadyPresent: true, snapshotSteps: 0,
+        try record(try prepare(directory: directory, statistics: selection), into: database)
+    }
+
+    /// Records a prepared run, or does nothing when its uuid is already stored.
+    public static func record(_ prepared: PreparedRun, into database: TrackerDatabase) throws -> IngestOutcome {
+        if let existing = try database.runID(forUUID: prepared.uuid) {
+            return IngestOutcome(runID: existing, uuid: prepared.uuid, alreadyPresent: true, snapshotSteps: 0,
                                  layers: [], metricRows: 0)
         }
+        let recorder = try database.beginRun(prepared.run, statisticColumns: prepared.columns)
+        for metric in prepared.metrics {
+            recorder.record(step: metric.step)
+            if let evaluation = metric.test { recorder.record(evaluation: evaluation) }
+        }
+        for row in prepared.rows { recorder.record(snapshot: row) }
+        try recorder.finish(.finished)
+        return IngestOutcome(runID: recorder.runID, uuid: prepared.uuid, alreadyPresent: false,
+                             snapshotSteps: prepared.snapshotSteps, layers: prepared.layers,
+                             metricRows: prepared.metrics.count)
+    }
+
+    /// Reads the layout in `directory` and computes the selected statistics of every dump.
+    ///
+    /// - Throws: ``IngestError`` or ``ActivationFileError`` naming the file at fault.
+    public static func prepare(directory: String, statistics selection: StatisticSelection = .standard) throws
+        -> PreparedRun {
+        let folder = URL(fileURLWithPath: directory)
+        let description = try readDescription(folder)
         let metrics = try readMetrics(folder.appendingPathComponent("metrics.jsonl"))
         let dumps = try listDumps(folder)
         guard !dumps.isEmpty else {
@@ -128,16 +163,8 @@ public enum RunIngestion {
                                         contentHash: ContentHash.sha256Hex(datasetJSON)),
             trainSamples: description.trainSamples, testSamples: description.testSamples, probeSamples: probeSamples,
             totalSteps: totalSteps, snapshotScheduleJSON: schedule, tags: description.tags)
-        let recorder = try database.beginRun(run, statisticColumns: columns)
-        for metric in metrics {
-            recorder.record(step: metric.step)
-            if let evaluation = metric.test { recorder.record(evaluation: evaluation) }
-        }
-        for row in rows { recorder.record(snapshot: row) }
-        try recorder.finish(.finished)
-        return IngestOutcome(runID: recorder.runID, uuid: description.uuid, alreadyPresent: false,
-                             snapshotSteps: dumps.count, layers: layerNames.filter { shapes[$0] != nil },
-                             metricRows: metrics.count)
+        return PreparedRun(run: run, columns: columns, metrics: metrics, rows: rows,
+                           layers: layerNames.filter { shapes[$0] != nil }, snapshotSteps: dumps.count)
     }
 
     // MARK: The run description
@@ -246,7 +273,7 @@ public enum RunIngestion {
 
     // MARK: Metrics and dumps
 
-    struct Metric {
+    struct Metric: Sendable {
         var step: StepMetricsRow
         var test: EvaluationRow?
     }

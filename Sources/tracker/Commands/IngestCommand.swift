@@ -34,8 +34,9 @@ struct IngestCommand: ParsableCommand {
         do { selection = try StatisticSelection(parsing: statistics) } catch {
             throw usageFailure("--statistics: \(error)")
         }
-        let store = try database.open(create: true)
-        let outcome = try RunIngestion.ingest(directory: directory, into: store, statistics: selection)
+        // Everything is read and computed before the database is opened: a bad folder leaves it as it was.
+        let prepared = try RunIngestion.prepare(directory: directory, statistics: selection)
+        let outcome = try RunIngestion.record(prepared, into: try database.open(create: true))
         if outcome.alreadyPresent {
             print("run \(outcome.runID) (uuid \(outcome.uuid)) is already in \(database.db): nothing changed")
         } else {
