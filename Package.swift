@@ -54,7 +54,8 @@ let package = Package(
         // Benchmarks: training throughput, correlation cost, data set load time, store write rate. Prints a table.
         .executableTarget(name: "tracker-bench",
                           dependencies: ["TrackerExperiments", "TrackerDatasets", "TrackerStore", "TrackerEngine",
-                                         "TrackerAnalysis"],
+                                         "TrackerAnalysis", "TrackerNumerics",
+                                         .product(name: "GRDB", package: "GRDB.swift")],
                           path: "Sources/TrackerBench"),
 
         // Counts the allocations of training steps under the malloc interposer; run by the allocation test.
