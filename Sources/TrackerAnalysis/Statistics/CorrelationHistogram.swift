@@ -23,7 +23,7 @@ public enum CorrelationHistogram {
 
     /// The bin of r ∈ [−1, 1] (precondition: r is in range).
     @inline(__always)
-    static func bin(_ r: Double) -> Int {
+    public static func bin(_ r: Double) -> Int {
         var index = Int((r - lowerEdge) / (upperEdge - lowerEdge) * Double(binCount))
         if index == binCount { index -= 1 }
         if r < edge(index) {

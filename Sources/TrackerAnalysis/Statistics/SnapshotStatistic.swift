@@ -110,7 +110,8 @@ extension SnapshotStatistic {
         SnapshotStatistic(
             "noise_floor_abs_r",
             definition: "√(2/(π N)): the mean |r| of independent units on N rows (large-N value of E|r|)",
-            unit: "dimensionless", reference: "E|Z| = √(2/π) for Z ~ Normal(0, 1), with √N·r → Z",
+            unit: "dimensionless",
+            reference: "Fisher (1915), the sampling distribution of r: √N·r → Z ~ Normal(0, 1), E|Z| = √(2/π)",
             cost: .pairs, isDefault: true),
         SnapshotStatistic(
             "dead_fraction", definition: "dead units / D (finite units with no variation over the rows)",
