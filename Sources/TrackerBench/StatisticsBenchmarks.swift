@@ -31,9 +31,14 @@ enum StatisticsBenchmarks {
             }
         }
         func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] * 1000 }
-        print("{\"samples\":\(matrix.samples),\"units\":\(matrix.units),\"threads\":\(threads),"
-              + "\"statistics\":\"\(selection)\",\"statistics_ms\":\(median(statisticsTimes)),"
-              + "\"mean_abs_r_only_ms\":\(median(summaryTimes))}")
+        let statisticsMilliseconds = median(statisticsTimes)
+        let summaryMilliseconds = median(summaryTimes)
+        let fields: [String] = [
+            "\"samples\":\(matrix.samples)", "\"units\":\(matrix.units)", "\"threads\":\(threads)",
+            "\"statistics\":\"\(selection)\"", "\"statistics_ms\":\(statisticsMilliseconds)",
+            "\"mean_abs_r_only_ms\":\(summaryMilliseconds)",
+        ]
+        print("{" + fields.joined(separator: ",") + "}")
     }
 
     /// Writes the same snapshots' statistics in the two candidate layouts and times writes and two typical reads.
@@ -43,7 +48,8 @@ enum StatisticsBenchmarks {
         let rows = runs * snapshotsPerRun * layers
         var results: [Measurement] = []
         func value(_ run: Int, _ step: Int, _ layer: Int, _ statistic: Int) -> Double {
-            Double((run * 7919 + step * 104_729 + layer * 31 + statistic) % 10_007) / 10_007
+            let mixed: Int = run &* 7919 &+ step &* 104_729 &+ layer &* 31 &+ statistic
+            return Double(mixed % 10_007) / 10_007
         }
 
         // Columns: the real recorder, a column per statistic.
