@@ -15,11 +15,14 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
         // Counts heap allocations (LD_PRELOAD interposer), for the test that the training step allocates nothing.
         .package(url: "https://github.com/ordo-one/malloc-interposer", exact: "1.6.1"),
+        // Reads NumPy .npz files (zip archives, stored or deflated), so tracker has no zip reader of its own.
+        .package(url: "https://github.com/weichsel/ZIPFoundation", exact: "0.9.20"),
     ],
     targets: [
         // System libraries from Debian (scripts/setup installs them).
         .systemLibrary(name: "CBLAS", providers: [.apt(["libopenblas-dev"])]),
-        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // zlib (not named CZlib: ZIPFoundation's own zlib module has that name, and module names are global).
+        .systemLibrary(name: "CZlibSystem", providers: [.apt(["zlib1g-dev"])]),
         // SQLite's defensive mode and untrusted schema for every connection (a C call Swift cannot make directly).
         .systemLibrary(name: "CSQLiteDefensive", providers: [.apt(["libsqlite3-dev"])]),
 
@@ -32,8 +35,9 @@ let package = Package(
         .target(name: "TrackerNumerics", dependencies: ["CBLAS"]),
         // Shapes, layers, losses, optimisers, the training loop. Knows nothing about SQL.
         .target(name: "TrackerEngine", dependencies: ["TrackerNumerics"]),
-        // Datasets bundled with tracker (UCI digits, an MNIST subset), decoded from the embedded gzip files.
-        .target(name: "TrackerDatasets", dependencies: ["TrackerEngine", "CZlib"],
+        // Datasets bundled with tracker (UCI digits, an MNIST subset), decoded from the embedded gzip files; the
+        // readers of users' files (IDX, CIFAR-10 binary, CSV, .npy, .npz) and the seeded synthetic data sets.
+        .target(name: "TrackerDatasets", dependencies: ["TrackerEngine", "CZlibSystem", "ZIPFoundation"],
                 plugins: ["EmbedFiles"]),
         // Correlation statistics and phase detection (later: comparison): pure functions over arrays.
         .target(name: "TrackerAnalysis", dependencies: ["TrackerNumerics"]),
@@ -46,10 +50,10 @@ let package = Package(
         // Wires engine, analysis and store together: one experiment, from configuration to stored run.
         .target(name: "TrackerExperiments",
                 dependencies: ["TrackerEngine", "TrackerNumerics", "TrackerDatasets", "TrackerAnalysis", "TrackerStore",
-                               "CZlib", .product(name: "Yams", package: "Yams")]),
+                               "ZIPFoundation", .product(name: "Yams", package: "Yams")]),
         // The command-line tool: thin commands, one file each.
         .executableTarget(name: "tracker",
-                          dependencies: ["TrackerExperiments", "TrackerStore", "TrackerEngine",
+                          dependencies: ["TrackerExperiments", "TrackerStore", "TrackerEngine", "TrackerDatasets",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // Benchmarks: training throughput, correlation cost, data set load time, store write rate. Prints a table.
         .executableTarget(name: "tracker-bench",
@@ -65,12 +69,13 @@ let package = Package(
                           path: "Sources/TrackerAllocationProbe"),
 
         .testTarget(name: "TrackerEngineTests", dependencies: ["TrackerEngine", "TrackerNumerics", "TrackerTestSupport"]),
-        .testTarget(name: "TrackerDatasetsTests", dependencies: ["TrackerDatasets"]),
+        .testTarget(name: "TrackerDatasetsTests", dependencies: ["TrackerDatasets", "TrackerTestSupport", "ZIPFoundation"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "TrackerAnalysisTests", dependencies: ["TrackerAnalysis", "TrackerNumerics", "TrackerTestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TrackerStoreTests", dependencies: ["TrackerStore", "TrackerTestSupport"]),
         .testTarget(name: "TrackerExperimentsTests", dependencies: ["TrackerExperiments", "TrackerStore", "TrackerEngine",
-                                                                        "TrackerTestSupport"]),
+                                                                        "TrackerDatasets", "TrackerTestSupport"]),
         // GRDB to age a database as an older tracker left it (a run without a stored configuration).
         .testTarget(name: "TrackerCLITests", dependencies: ["TrackerTestSupport",
                                                             .product(name: "GRDB", package: "GRDB.swift")]),

@@ -20,6 +20,7 @@ let arguments = CommandLine.arguments.dropFirst()
 let json = arguments.contains("--json")
 let quick = arguments.contains("--quick")
 let commandsOnly = arguments.contains("--commands-only")
+let mergeOnly = arguments.contains("--merge-only")
 let skipCommands = arguments.contains("--no-commands")
 /// The value after `flag` in the arguments, if any.
 func option(_ flag: String) -> String? {
@@ -49,13 +50,17 @@ if arguments.contains("--help") || arguments.contains("-h") {
                    prints steps/s and peak RSS as one JSON line (default: every core, batch 128, as the reference)
           Without --model:
           Measures training steps/s (the reference's 784-256-256-10 MLP at batch 128 on random data, and the
-          default digits MLP), the time of one correlation summary, the time to load each bundled data set, and
-          store inserts/s by binding path. Then builds a database of 1000 runs x 200 snapshots x 4 layers through
-          the recording API and times the `tracker phases` and `tracker compare` processes over it (median of 3;
+          default digits MLP), the time of one correlation summary, the time to load each bundled data set and an
+          MNIST-sized IDX set written to a temporary folder (plain and gzip) and to hash it, and store inserts/s by
+          binding path. Then builds a database of 1000 runs x 200 snapshots x 4 layers through
+          the recording API and times the `tracker phases` and `tracker compare` processes over it, and `tracker merge`
+          of 100 shard files of 10 runs each into a new file (median of 3;
           needs `tracker` built beside tracker-bench: swift build -c release --product tracker).
           --quick          fewer repetitions (a smoke run)
           --json           one JSON object per line instead of a table
-          --commands-only  only the database and command timings
+          --commands-only  only the database, command and merge timings
+          --merge-only     only the merge timing (100 shards of 10 runs into one file)
+          --shards DIR     keep the merge benchmark's shards in DIR, and reuse them when they exist
           --no-commands    everything but them
           --database PATH  keep the commands' database at PATH, and reuse it when it exists (for profiling)
         """)
@@ -125,7 +130,7 @@ let folder = FileManager.default.temporaryDirectory.appending(path: "tracker-ben
 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(at: folder) }
 
-if !commandsOnly {
+if !commandsOnly && !mergeOnly {
     let trainSteps = quick ? 40 : 200
     results.append(Measurement(
         name: "train_mlp", configuration: "784-256-256-10 relu, batch 128 (reference 'mlp')",
@@ -154,6 +159,7 @@ if !commandsOnly {
                                    configuration: "\(bundled.name) (base64, inflate, parse, check)",
                                    value: time * 1000, unit: "ms"))
     }
+    results += try DataLoadBenchmark.measure(folder: folder, repeats: quick ? 3 : 5)
 
     let database = try TrackerDatabase.open(path: folder.appending(path: "bench.sqlite").path)
     let rows = quick ? 20_000 : 100_000
@@ -202,7 +208,11 @@ if !skipCommands {
     let tracker = (Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0]))
         .deletingLastPathComponent().appending(path: "tracker")
     if FileManager.default.isExecutableFile(atPath: tracker.path) {
-        results += try CommandBenchmark.measure(tracker: tracker, folder: folder, database: option("--database"))
+        if !mergeOnly {
+            results += try CommandBenchmark.measure(tracker: tracker, folder: folder, database: option("--database"))
+        }
+        results += try MergeBenchmark.measure(tracker: tracker, folder: folder,
+                                              shardFolder: option("--shards").map { URL(fileURLWithPath: $0) })
     } else {
         FileHandle.standardError.write(Data(("no tracker binary at \(tracker.path): command timings skipped "
                                              + "(swift build -c release --product tracker)\n").utf8))

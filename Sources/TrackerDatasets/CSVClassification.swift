@@ -2,9 +2,16 @@
 import Foundation
 import TrackerEngine
 
-/// Errors in a data file's content.
+/// A data file or data set specification that cannot be read, said in one line naming the file and the problem.
 public struct DatasetFormatError: Error, CustomStringConvertible, Sendable {
     public let description: String
+    /// The setting at fault when it is not the data itself (e.g. "label_column", "shape"); nil: the data.
+    public let setting: String?
+
+    public init(description: String, setting: String? = nil) {
+        self.description = description
+        self.setting = setting
+    }
 }
 
 enum CSVClassification {

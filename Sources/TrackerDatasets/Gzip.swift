@@ -1,5 +1,5 @@
 // Inflating gzip data with zlib.
-import CZlib
+import CZlibSystem
 import Foundation
 
 /// A gzip stream that zlib could not inflate.
@@ -7,7 +7,33 @@ public struct GzipError: Error, CustomStringConvertible, Sendable {
     public let description: String
 }
 
-enum Gzip {
+public enum Gzip {
+    /// `bytes` compressed as one gzip member (zlib's deflate at `level`), as `gzip` writes it: for the tests and
+    /// benchmarks that write gzip data files.
+    public static func compress(_ bytes: [UInt8], level: Int32 = 6) -> [UInt8] {
+        var stream = z_stream()
+        // 16 + MAX_WBITS: write a gzip header and trailer; memory level 8 is zlib's default.
+        guard deflateInit2_(&stream, level, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION,
+                            Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+            preconditionFailure("zlib could not start deflating")
+        }
+        defer { deflateEnd(&stream) }
+        var input = bytes
+        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(bytes.count))))
+        let written = input.withUnsafeMutableBufferPointer { inputBuffer in
+            output.withUnsafeMutableBufferPointer { outputBuffer in
+                stream.next_in = inputBuffer.baseAddress
+                stream.avail_in = uInt(inputBuffer.count)
+                stream.next_out = outputBuffer.baseAddress
+                stream.avail_out = uInt(outputBuffer.count)
+                let status = deflate(&stream, Z_FINISH)
+                precondition(status == Z_STREAM_END, "deflate into a deflateBound buffer must finish (\(status))")
+                return outputBuffer.count - Int(stream.avail_out)
+            }
+        }
+        return Array(output.prefix(written))
+    }
+
     /// The inflated bytes of a complete gzip stream (its first member, if several are concatenated).
     ///
     /// zlib writes straight into the result, sized up front from the stream's trailer (ISIZE, the inflated
@@ -36,7 +62,7 @@ enum Gzip {
                 try output.withUnsafeMutableBufferPointer { (outputBuffer) throws(GzipError) in
                     stream.next_out = outputBuffer.baseAddress! + produced
                     stream.avail_out = uInt(outputBuffer.count - produced)
-                    status = CZlib.inflate(&stream, Z_NO_FLUSH)
+                    status = CZlibSystem.inflate(&stream, Z_NO_FLUSH)
                     produced = outputBuffer.count - Int(stream.avail_out)
                 }
                 guard status == Z_OK || status == Z_STREAM_END else {

@@ -1,12 +1,23 @@
 // Everything that defines one training run, with the defaults of `tracker run`.
 import Foundation
 import TrackerAnalysis
+import TrackerDatasets
 import TrackerEngine
 
 /// The settings of one experiment. Values are recorded as the run's hyperparameters exactly as given here
 /// (the learning rate as the decimal the user typed, not its Float rounding).
 public struct ExperimentConfiguration: Sendable, Equatable {
+    /// A bundled data set's name, `synthetic:KIND[,KEY=VALUE...]`, or a data file or directory (see `DataSource`).
     public var dataset = "digits"
+    /// The format of a data file; nil = told by the file.
+    public var dataFormat: DataFileFormat?
+    /// The labels file of a `.npy` features file; nil = the `y` file beside it.
+    public var labelsPath: String?
+    /// A CSV file's label column: `last`, `first`, a 1-based number or a header name.
+    public var labelColumn = "last"
+    public var csvHeader: CSVHeader = .auto
+    /// A sample shape (`1x28x28`) replacing the data's own, e.g. to read CSV rows as images; nil = the data's.
+    public var sampleShape: String?
     /// The layers: the layer grammar (`conv16k5p2-relu-maxpool2-flatten-dense128-relu`, `lstm128`) or the comma
     /// form `UNITS[:ACTIVATION]` (see `Architecture.parse`).
     public var architecture = "128,64"

@@ -49,6 +49,8 @@ public final class ExperimentRunner {
     public let schedule: SnapshotSchedule
     let split: DatasetSplit
     let datasetDescription: DatasetDescription
+    /// The data path or synthetic name as given; nil for a bundled data set.
+    let dataPath: String?
     let trainer: Trainer
     /// The layers DeCov penalises (empty when it is off), resolved from the configuration.
     let decovLayers: [String]
@@ -71,16 +73,29 @@ public final class ExperimentRunner {
     /// - Throws: ``ConfigurationError`` naming the setting at fault (by its hyperparameter key).
     public init(_ configuration: ExperimentConfiguration) throws {
         self.configuration = configuration
-        guard let bundled = BundledDataset.named(configuration.dataset) else {
-            let names = BundledDataset.all.map(\.name).joined(separator: ", ")
-            throw ConfigurationError("unknown data set '\(configuration.dataset)' (bundled: \(names))",
-                                     setting: "dataset")
+        let loaded: LoadedData
+        do {
+            loaded = try DataSource.load(configuration.dataset, options: DataFileOptions(
+                format: configuration.dataFormat, labelsPath: configuration.labelsPath,
+                labelColumn: configuration.labelColumn, header: configuration.csvHeader,
+                sampleShape: configuration.sampleShape))
+        } catch {
+            throw ConfigurationError(error.description, setting: error.setting ?? "dataset")
         }
-        let data = try bundled.load()
-        let testSamples = configuration.testSamples ?? bundled.defaultTestSamples
-        guard testSamples >= 1, testSamples < data.count else {
-            throw ConfigurationError("test samples must be between 1 and \(data.count - 1) for '\(bundled.name)', "
-                                     + "got \(testSamples)", setting: "test_samples")
+        let data = loaded.samples
+        let testSamples: Int
+        if let heldOut = loaded.heldOut {
+            testSamples = configuration.testSamples ?? heldOut.count
+            guard testSamples >= 1, testSamples <= heldOut.count else {
+                throw ConfigurationError("test samples must be between 1 and \(heldOut.count) (the held-out samples of "
+                                         + "'\(loaded.name)'), got \(testSamples)", setting: "test_samples")
+            }
+        } else {
+            testSamples = configuration.testSamples ?? loaded.defaultTestSamples
+            guard testSamples >= 1, testSamples < data.count else {
+                throw ConfigurationError("test samples must be between 1 and \(data.count - 1) for '\(loaded.name)', "
+                                         + "got \(testSamples)", setting: "test_samples")
+            }
         }
         guard configuration.probeSamples >= 2, configuration.probeSamples <= testSamples else {
             throw ConfigurationError("probe samples must be between 2 and the test samples (\(testSamples)), got "
@@ -99,7 +114,10 @@ public final class ExperimentRunner {
             parsed = try Architecture.parse(configuration.architecture, inputShape: data.sampleShape,
                                             outputSize: data.classCount, defaultActivation: configuration.activation)
         } catch {
-            throw ConfigurationError(error.description, setting: "architecture")
+            // A layer that cannot take its input: say what the data's samples are, beside the architecture.
+            let context = error.description.contains(" input") && !error.description.contains("\(data.sampleShape) input")
+                ? " (the samples of '\(loaded.name)' have shape \(data.sampleShape))" : ""
+            throw ConfigurationError(error.description + context, setting: "architecture")
         }
         parsed.probes = configuration.probes
         do {
@@ -126,7 +144,15 @@ public final class ExperimentRunner {
         } else {
             decovLayers = []
         }
-        let heldOut = data.split(testCount: testSamples, probeCount: configuration.probeSamples, seed: configuration.seed)
+        let heldOut: DatasetSplit
+        if let sourceTest = loaded.heldOut {
+            // The source's own test set: a seeded choice of `testSamples` of it, the probe set their first samples.
+            let chosen = sourceTest.split(testCount: testSamples, probeCount: configuration.probeSamples,
+                                          seed: configuration.seed)
+            heldOut = DatasetSplit(train: data, test: chosen.test, probe: chosen.probe)
+        } else {
+            heldOut = data.split(testCount: testSamples, probeCount: configuration.probeSamples, seed: configuration.seed)
+        }
         // Only the training labels are shuffled: test accuracy then measures what generalises (chance), and the
         // probe set's activations never depend on labels.
         split = configuration.shuffleLabels
@@ -170,8 +196,11 @@ public final class ExperimentRunner {
         schedule = SnapshotSchedule(every: configuration.snapshotEvery, pointsPerDecade: configuration.snapshotsPerDecade,
                                     totalSteps: trainer.totalSteps)
         datasetDescription = DatasetDescription(
-            name: bundled.name, source: bundled.source, sampleCount: data.count, featureCount: data.featureCount,
-            classCount: data.classCount, contentHash: Self.contentHash(of: data))
+            name: loaded.name, source: loaded.source, sampleCount: data.count + (loaded.heldOut?.count ?? 0),
+            featureCount: data.featureCount, classCount: data.classCount,
+            contentHash: Self.contentHash(of: data, heldOut: loaded.heldOut),
+            sampleShape: data.sampleShape.asciiDescription, testSampleCount: loaded.heldOut?.count ?? 0)
+        dataPath = loaded.path
     }
 
     /// Trains, snapshots and records the run, with OpenBLAS on `configuration.blasThreads` threads.
@@ -364,7 +393,7 @@ public final class ExperimentRunner {
             hyperparameters: hyperparameters, dataset: datasetDescription, trainSamples: split.train.count,
             testSamples: split.test.count, probeSamples: split.probe.count, totalSteps: trainer.totalSteps,
             snapshotScheduleJSON: schedule.json, tags: configuration.tags, blasThreads: configuration.blasThreads,
-            configuration: ConfigurationFile.yaml(for: configuration))
+            configuration: ConfigurationFile.yaml(for: configuration), dataPath: dataPath)
     }
 
     /// The run's hyperparameters as stored: every setting that shapes training, with the optimiser's and the
@@ -424,11 +453,18 @@ public final class ExperimentRunner {
         return names.count == 1 ? names.first! : names.isEmpty ? "none" : "mixed"
     }
 
-    /// SHA-256 over the features' and labels' bytes (little-endian), so a data set is the same row in any file.
-    static func contentHash(of data: Dataset) -> String {
-        var bytes = Data()
-        data.features.withUnsafeBytes { bytes.append(contentsOf: $0) }
-        data.labels.withUnsafeBytes { bytes.append(contentsOf: $0) }
-        return ContentHash.sha256Hex(bytes)
+    /// SHA-256 of the decoded content: the line `tracker-dataset SHAPE classes K samples N held-out M` and a line
+    /// feed, then the samples' features (Float32) and labels (Int32), then the held-out set's, all little-endian.
+    /// So the same data are one row wherever their files lie and whatever their encoding (plain or gzip, uint8 or
+    /// the same values as float32), while another shape, class count or train/test division is another row.
+    public static func contentHash(of data: Dataset, heldOut: Dataset?) -> String {
+        var hasher = ContentHasher()
+        hasher.update("tracker-dataset \(data.sampleShape.asciiDescription) classes \(data.classCount) samples "
+                      + "\(data.count) held-out \(heldOut?.count ?? 0)\n")
+        for part in [data] + (heldOut.map { [$0] } ?? []) {
+            part.features.withUnsafeBytes { hasher.update($0) }
+            part.labels.withUnsafeBytes { hasher.update($0) }
+        }
+        return hasher.finalizeHex()
     }
 }

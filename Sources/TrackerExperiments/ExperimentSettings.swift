@@ -3,6 +3,7 @@
 // through it, so a new setting is one entry here (and its flag).
 import Foundation
 import TrackerAnalysis
+import TrackerDatasets
 import TrackerEngine
 
 /// A setting's value as written, before it is read into a configuration: a YAML scalar or list, or a flag's value.
@@ -100,6 +101,11 @@ extension ExperimentConfiguration {
     /// that keeps earlier behaviour), one entry here, and its flag in `tracker run`.
     public static let settings: [ExperimentSetting] = [
         .value("data", \.dataset, "dataset"),
+        .optional("data-format", \.dataFormat, "data_format"),
+        .optional("labels", \.labelsPath, "labels"),
+        .value("label-column", \.labelColumn, "label_column"),
+        .value("header", \.csvHeader, "header"),
+        .optional("shape", \.sampleShape, "shape"),
         .value("arch", \.architecture, "architecture"),
         .probes("probe", \.probes, "probes"),
         .value("activation", \.activation, "activation"),
@@ -273,6 +279,8 @@ extension SettingScalar where Self: RawRepresentable & CaseIterable, RawValue ==
 }
 
 extension Activation: SettingScalar {}
+extension DataFileFormat: SettingScalar {}
+extension CSVHeader: SettingScalar {}
 extension Initialization: SettingScalar {}
 extension RecurrentInitialization: SettingScalar {}
 extension OptimizerKind: SettingScalar {}

@@ -1,5 +1,6 @@
 // The `tracker` command: train networks, watch hidden layers decorrelate, query every run with SQL.
 import ArgumentParser
+import Foundation
 import TrackerStore
 
 @main
@@ -14,7 +15,14 @@ struct Tracker: ParsableCommand {
             """,
         version: TrackerVersion.current,
         subcommands: [RunCommand.self, RunsCommand.self, ShowCommand.self, PhasesCommand.self, CompareCommand.self,
-                      SQLCommand.self, QueryCommand.self, MergeCommand.self, ExportCommand.self, MigrateCommand.self,
+                      SQLCommand.self, QueryCommand.self, MergeCommand.self, ExportCommand.self, MigrateCommand.self, ReapCommand.self,
                       CheckCommand.self, StatisticsCommand.self, MatrixCommand.self, CorrelateCommand.self,
                       IngestCommand.self])
+
+    /// Starts the command. A full file-size limit (`ulimit -f`) must reach SQLite as a write error it can report
+    /// and roll back, not kill the process with SIGXFSZ.
+    static func main() {
+        signal(SIGXFSZ, SIG_IGN)
+        main(nil)
+    }
 }

@@ -46,7 +46,8 @@ import Testing
         #expect(first.status == 0, "\(first.standardError)")
         let shown = try workspace.tracker("show", "1", "--config")
         #expect(shown.status == 0)
-        #expect(shown.standardOutput.hasPrefix("data: digits\narch: \"16\"\nprobe: [dense1]\n"))
+        #expect(shown.standardOutput.hasPrefix("data: digits\ndata-format: null\nlabels: null\nlabel-column: last\n"
+                                               + "header: auto\nshape: null\narch: \"16\"\nprobe: [dense1]\n"))
         for line in ["lr-schedule: step\n", "lr-step-every: 20\n", "epochs: 1\n", "seed: 3\n", "threads: 1\n",
                      "shuffle-labels: false\n", "test-samples: null\n"] {
             #expect(shown.standardOutput.contains(line), "show --config prints \(line)")

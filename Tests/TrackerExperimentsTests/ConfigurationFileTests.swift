@@ -35,6 +35,11 @@ import TrackerEngine
         defaults.blasThreads = 1  // the default is the machine's core count
         #expect(ConfigurationFile.yaml(for: defaults) == """
             data: digits
+            data-format: null
+            labels: null
+            label-column: last
+            header: auto
+            shape: null
             arch: 128,64
             probe: null
             activation: relu

@@ -186,4 +186,47 @@ import TrackerTestSupport
             }
         }
     }
+
+    /// A schema-5 file with runs on both bundled sets and on another row: 0006 gives the bundled rows their shape and
+    /// their hash under the new formula (so new runs find them), leaves other rows as they were, and adds the
+    /// empty run column for data paths.
+    @Test func migration0006MovesTheBundledRowsToTheNewHashes() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let path = folder.path("v5.sqlite")
+        let queue = try DatabaseQueue(path: path)
+        try queue.writeWithoutTransaction { db in
+            try Migrator.migrate(db, path: path, migrations: Array(Migration.all.prefix(5)))
+        }
+        try queue.write { db in
+            try db.execute(sql: """
+                INSERT INTO architectures VALUES (1, 'h', '{"inputSize":4,"layers":[]}', '4-2', 4, 2, 10);
+                INSERT INTO hyperparameter_sets VALUES (1, 'hp', '{}');
+                INSERT INTO datasets VALUES
+                    (1, 'digits', 'UCI', 1797, 64, 10, 'cf7e26e57b05ca0df6c8c74907284c3304259880cb7ebc523919b068a1ba6454'),
+                    (2, 'mnist-5k', 'MNIST', 5000, 784, 10,
+                     'a49d791419f5a49a07ae72098b9e633aff717d1984460f6ce3fb3bfb9aee1734'),
+                    (3, 'toy', 'a test', 3, 2, 2, 'other');
+                INSERT INTO runs (id, uuid, status, created_at, seed, tracker_version, host, command_line,
+                    architecture_id, hyperparameter_set_id, dataset_id, train_samples, test_samples, probe_samples,
+                    total_steps, snapshot_schedule, blas_threads)
+                VALUES (1, 'u-1', 'finished', '2026-11-01T00:00:00.000Z', 0, '0.1.0', 'h', 'tracker run', 1, 1, 2, 8, 2,
+                    2, 2, '{}', 1);
+                """)
+        }
+        try queue.writeWithoutTransaction { db in try Migrator.migrate(db, path: path) }
+        try queue.read { (db: Database) throws in
+            #expect(try String.fetchOne(db, sql: "SELECT name FROM schema_migrations WHERE version = 6") == "dataset_files")
+            #expect(try Row.fetchAll(db, sql: "SELECT id, sample_shape, test_sample_count, content_hash FROM datasets ORDER BY id")
+                    == [["id": 1, "sample_shape": "1x8x8", "test_sample_count": 0,
+                         "content_hash": "58d88765731227cabe564f22320f045d55c7c569e0b477e661bd4071a5fed343"],
+                        ["id": 2, "sample_shape": "1x28x28", "test_sample_count": 0,
+                         "content_hash": "e2650b84afb7364b31b52b05b054ed288f32b1a7fad1dd74d7622a9378ff9250"],
+                        ["id": 3, "sample_shape": nil, "test_sample_count": 0, "content_hash": "other"]])
+            #expect(try Row.fetchAll(db, sql: "SELECT id, dataset_id, data_path FROM runs")
+                    == [["id": 1, "dataset_id": 2, "data_path": nil]])
+            #expect(try String.fetchOne(db, sql: "SELECT dataset FROM run_overview") == "mnist-5k")
+            #expect(try String.fetchOne(db, sql: "PRAGMA integrity_check") == "ok")
+        }
+    }
 }

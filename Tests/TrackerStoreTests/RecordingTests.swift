@@ -26,6 +26,27 @@ import TrackerTestSupport
         }
     }
 
+    /// The data set row holds what the data are (shape, held-out count); the path each run was given stays on the run.
+    @Test func dataSetShapesAndRunDataPathsAreStored() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let database = try TrackerDatabase.open(path: folder.path("data.sqlite"))
+        for path in ["a/mnist", "b/mnist-copy.gz", nil] {
+            var run = sampleRun()
+            run.dataset.sampleShape = "1x2x2"
+            run.dataset.testSampleCount = 10
+            run.dataPath = path
+            try recordSampleRun(database, run)
+        }
+        try database.read { (db: Database) throws in
+            #expect(try Row.fetchAll(db, sql: "SELECT name, sample_shape, test_sample_count FROM datasets")
+                    == [["name": "toy", "sample_shape": "1x2x2", "test_sample_count": 10]])
+            #expect(try Row.fetchAll(db, sql: "SELECT dataset_id, data_path FROM runs ORDER BY id")
+                    == [["dataset_id": 1, "data_path": "a/mnist"], ["dataset_id": 1, "data_path": "b/mnist-copy.gz"],
+                        ["dataset_id": 1, "data_path": nil]])
+        }
+    }
+
     @Test func hyperparametersKeepTheirSQLTypes() throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }

@@ -28,7 +28,8 @@ import TrackerTestSupport
                 INSERT INTO architectures VALUES (1, 'h', '{"inputSize":4,"layers":[]}', '4-8relu-2', 4, 2, 58);
                 INSERT INTO layers VALUES (1, 0, 'dense1', 'dense', 8, 'relu', 1, 1), (1, 1, 'output', 'dense', 2, NULL, 0, 0);
                 INSERT INTO hyperparameter_sets VALUES (1, 'hp', '{"learning_rate":0.05}');
-                INSERT INTO datasets VALUES (1, 'digits', 'UCI', 10, 4, 2, 'data');
+                INSERT INTO datasets (id, name, source, sample_count, feature_count, class_count, content_hash)
+                    VALUES (1, 'digits', 'UCI', 10, 4, 2, 'data');
                 INSERT INTO runs (id, uuid, name, status, created_at, seed, tracker_version, host, command_line,
                     architecture_id, hyperparameter_set_id, dataset_id, train_samples, test_samples, probe_samples,
                     total_steps, snapshot_schedule, blas_threads)

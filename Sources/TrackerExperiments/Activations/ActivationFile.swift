@@ -1,10 +1,10 @@
 // Reading activation matrices (samples × units) from .npy, .npz and .csv files, for `tracker correlate` and `ingest`.
 //
-// A minimal reader of its own: the data-format loaders of TrackerDatasets (another branch) read whole data sets;
-// this one reads one 2-D float or integer array and keeps float64 as float64 (statistics of float64 activations
-// are computed in float64 end to end).
-import CZlib
+// A reader of its own beside TrackerDatasets' (which decodes training data into Float): this one reads one 2-D float
+// or integer array and keeps float64 as float64, since statistics of float64 activations are computed in float64
+// end to end (1e6 + 1e-3 noise does not survive a round to Float). Archives are read by ZIPFoundation, as there.
 import Foundation
+import ZIPFoundation
 
 /// A (samples, units) matrix of activations, row-major, in the precision it was stored in.
 public struct ActivationMatrix: Sendable, Equatable {
@@ -78,23 +78,32 @@ public enum ActivationFile {
         switch URL(fileURLWithPath: path).pathExtension.lowercased() {
         case "npy": return try NumPyArray.parse(bytes, path: path).matrix(path: path)
         case "npz":
-            let arrays = try Zip.members(bytes, path: path).filter { $0.name.hasSuffix(".npy") }
-            let names = arrays.map { String($0.name.dropLast(4)) }
-            let index: Int
+            let archive: Archive
+            do { archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read) } catch {
+                throw ActivationFileError(path, "not a readable .npz (zip) archive")
+            }
+            let names = archive.map(\.path).filter { $0.hasSuffix(".npy") }.sorted().map { String($0.dropLast(4)) }
+            let name: String
             if let array {
-                guard let found = names.firstIndex(of: array) else {
+                guard names.contains(array) else {
                     throw ActivationFileError(path, "no array named '\(array)' (it holds \(names.joined(separator: ", ")))")
                 }
-                index = found
+                name = array
             } else {
                 guard names.count == 1 else {
                     throw ActivationFileError(path, names.isEmpty ? "holds no array"
                         : "holds \(names.count) arrays (\(names.joined(separator: ", "))): name one")
                 }
-                index = 0
+                name = names[0]
             }
-            return try NumPyArray.parse(try arrays[index].contents(path: path), path: "\(path)[\(names[index])]")
-                .matrix(path: "\(path)[\(names[index])]")
+            var member = Data()
+            do {
+                guard let entry = archive["\(name).npy"] else { throw ActivationFileError(path, "lost \(name).npy") }
+                _ = try archive.extract(entry) { member.append($0) }
+            } catch {
+                throw ActivationFileError(path, "member \(name).npy is corrupt (\(error))")
+            }
+            return try NumPyArray.parse([UInt8](member), path: "\(path)[\(name)]").matrix(path: "\(path)[\(name)]")
         case "csv", "txt": return try csv(String(decoding: bytes, as: UTF8.self), path: path)
         default: throw ActivationFileError(path, "unknown file type (expected .npy, .npz or .csv)")
         }
@@ -287,103 +296,5 @@ struct NumPyArray {
             return ActivationMatrix(samples: rows, units: columns, values: .float32(rowMajor(floats)))
         }
         return ActivationMatrix(samples: rows, units: columns, values: .float64(rowMajor(doubles)))
-    }
-}
-
-/// The members of a zip archive (what numpy.savez and savez_compressed write): stored or deflated, ZIP64 sizes read.
-enum Zip {
-    struct Member {
-        let name: String
-        let method: UInt16
-        let compressedSize: Int
-        let size: Int
-        let bytes: ArraySlice<UInt8>
-
-        func contents(path: String) throws(ActivationFileError) -> [UInt8] {
-            switch method {
-            case 0: return Array(bytes.prefix(size))
-            case 8: return try Zip.inflate(bytes, size: size, path: path)
-            default: throw ActivationFileError(path, "member \(name) uses zip compression method \(method)")
-            }
-        }
-    }
-
-    static func members(_ bytes: [UInt8], path: String) throws(ActivationFileError) -> [Member] {
-        func u16(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 }
-        func u32(_ at: Int) -> Int { u16(at) | u16(at + 2) << 16 }
-        func u64(_ at: Int) -> Int { u32(at) | u32(at + 4) << 32 }
-        guard bytes.count >= 22,
-              let end = stride(from: bytes.count - 22, through: max(0, bytes.count - 22 - 65_535), by: -1)
-                .first(where: { u32($0) == 0x0605_4B50 }) else {
-            throw ActivationFileError(path, "not a zip archive (.npz)")
-        }
-        var count = u16(end + 10)
-        var offset = u32(end + 16)
-        if (count == 0xFFFF || offset == 0xFFFF_FFFF), end >= 20, u32(end - 20) == 0x0706_4B50 {
-            let record = u64(end - 20 + 8)
-            guard record + 56 <= bytes.count, u32(record) == 0x0606_4B50 else {
-                throw ActivationFileError(path, "damaged ZIP64 directory")
-            }
-            count = u64(record + 32)
-            offset = u64(record + 48)
-        }
-        var members: [Member] = []
-        for _ in 0..<count {
-            guard offset + 46 <= bytes.count, u32(offset) == 0x0201_4B50 else {
-                throw ActivationFileError(path, "damaged zip directory")
-            }
-            let method = UInt16(u16(offset + 10))
-            var compressed = u32(offset + 20)
-            var size = u32(offset + 24)
-            let nameLength = u16(offset + 28), extraLength = u16(offset + 30), commentLength = u16(offset + 32)
-            var local = u32(offset + 42)
-            let name = String(decoding: bytes[(offset + 46)..<(offset + 46 + nameLength)], as: UTF8.self)
-            // ZIP64 extra field: the 64-bit values of the fields that read 0xFFFFFFFF, in this order.
-            var extra = offset + 46 + nameLength
-            let extraEnd = extra + extraLength
-            while extra + 4 <= extraEnd {
-                let id = u16(extra), length = u16(extra + 2)
-                if id == 0x0001 {
-                    var at = extra + 4
-                    if size == 0xFFFF_FFFF { size = u64(at); at += 8 }
-                    if compressed == 0xFFFF_FFFF { compressed = u64(at); at += 8 }
-                    if local == 0xFFFF_FFFF { local = u64(at) }
-                }
-                extra += 4 + length
-            }
-            guard local + 30 <= bytes.count, u32(local) == 0x0403_4B50 else {
-                throw ActivationFileError(path, "damaged zip member \(name)")
-            }
-            let dataStart = local + 30 + u16(local + 26) + u16(local + 28)
-            guard dataStart + compressed <= bytes.count else { throw ActivationFileError(path, "truncated member \(name)") }
-            members.append(Member(name: name, method: method, compressedSize: compressed, size: size,
-                                  bytes: bytes[dataStart..<(dataStart + compressed)]))
-            offset += 46 + nameLength + extraLength + commentLength
-        }
-        return members
-    }
-
-    /// Raw deflate (zip method 8) through zlib.
-    static func inflate(_ compressed: ArraySlice<UInt8>, size: Int, path: String) throws(ActivationFileError) -> [UInt8] {
-        var output = [UInt8](repeating: 0, count: max(size, 1))
-        var input = Array(compressed)
-        var stream = z_stream()
-        guard inflateInit2_(&stream, -MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-            throw ActivationFileError(path, "zlib could not start")
-        }
-        defer { inflateEnd(&stream) }
-        let status: Int32 = input.withUnsafeMutableBufferPointer { source in
-            output.withUnsafeMutableBufferPointer { target in
-                stream.next_in = source.baseAddress
-                stream.avail_in = UInt32(source.count)
-                stream.next_out = target.baseAddress
-                stream.avail_out = UInt32(target.count)
-                return CZlib.inflate(&stream, Z_FINISH)
-            }
-        }
-        guard status == Z_STREAM_END, Int(stream.total_out) == size else {
-            throw ActivationFileError(path, "a deflated member does not inflate (zlib status \(status))")
-        }
-        return Array(output.prefix(size))
     }
 }

@@ -52,7 +52,14 @@ enum Migrator {
     /// `PRAGMA application_id` of every tracker database: "TRKR" in ASCII.
     static let applicationID: Int32 = 0x5452_4B52
 
+    ///
+    /// Foreign keys are off while migrations run (SQLite ignores the setting inside a transaction, so it is switched
+    /// before), so that a migration can rebuild a table others refer to without cascading deletes, as SQLite's
+    /// documented procedure for schema changes does; every foreign key is checked before the transaction commits.
     static func migrate(_ db: Database, path: String, migrations: [Migration] = Migration.all) throws {
+        let foreignKeys = try Bool.fetchOne(db, sql: "PRAGMA foreign_keys") ?? false
+        if foreignKeys { try db.execute(sql: "PRAGMA foreign_keys = OFF") }
+        defer { if foreignKeys { try? db.execute(sql: "PRAGMA foreign_keys = ON") } }
         try db.inTransaction(.exclusive) {
             let identity = try FileIdentity.read(db)
             switch identity {
@@ -76,6 +83,11 @@ enum Migrator {
                     sql: "INSERT INTO schema_migrations (version, name, applied_at, tracker_version) VALUES (?, ?, ?, ?)",
                     arguments: [migration.version, migration.name, Timestamp.string(), TrackerVersion.current])
                 try db.execute(sql: "PRAGMA user_version = \(migration.version)")
+            }
+            if let violation = try Row.fetchOne(db, sql: "PRAGMA foreign_key_check") {
+                throw StoreError.invalidMigration(
+                    name: "\(pending.last!.version)_\(pending.last!.name)",
+                    reason: "it leaves a row of \(violation[0] as String? ?? "?") without its \(violation[2] as String? ?? "?") row")
             }
             return .commit
         }

@@ -1,6 +1,7 @@
 // Is a file's schema the one tracker's migrations make? Views and triggers an archive brings along are not trusted.
 import Foundation
 import GRDB
+import Synchronization
 
 /// A comparison of a database's schema objects with those that tracker's own migrations create at the same version.
 ///
@@ -52,7 +53,7 @@ struct SchemaAudit: Equatable, Sendable {
             .map { "\($0.value.type) '\($0.key)'" }.sorted()
     }
 
-    struct SchemaObject: Equatable {
+    struct SchemaObject: Equatable, Sendable {
         var type: String
         /// Whitespace-normalised SQL (views and triggers).
         var sql: String
@@ -61,7 +62,17 @@ struct SchemaAudit: Equatable, Sendable {
     }
 
     /// The objects that migrations 1...version create, built in a private in-memory database.
+    /// Built once per version and process (merging a hundred shards audits each of them).
     static func expectedObjects(version: Int) throws -> [String: SchemaObject] {
+        if let cached = expectedCache.withLock({ $0[version] }) { return cached }
+        let objects = try buildExpectedObjects(version: version)
+        expectedCache.withLock { $0[version] = objects }
+        return objects
+    }
+
+    private static let expectedCache = Mutex<[Int: [String: SchemaObject]]>([:])
+
+    private static func buildExpectedObjects(version: Int) throws -> [String: SchemaObject] {
         let queue = try DatabaseQueue()
         let migrations = Array(Migration.all.prefix(version))
         try queue.writeWithoutTransaction { db in try Migrator.migrate(db, path: ":memory:", migrations: migrations) }

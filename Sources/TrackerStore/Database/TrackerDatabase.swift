@@ -1,6 +1,7 @@
 // Opening a tracker database: refuse what is not ours without touching it, migrate what is older, then serve.
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// A tracker database file: a WAL-mode connection pool over a migrated schema, or, opened for reading, the file
 /// read-only (or a migrated temporary copy of it when its schema is older).
@@ -66,7 +67,14 @@ public final class TrackerDatabase: Sendable {
         } catch let error as StoreError {
             throw error
         } catch let error as DatabaseError {
-            throw StoreError(error)
+            switch error.resultCode {
+            case .SQLITE_CANTOPEN, .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_AUTH:
+                throw StoreError.notWritable(path: path, exists: exists)
+            case .SQLITE_FULL, .SQLITE_IOERR:
+                throw StoreError.diskFull(path: path)
+            default:
+                throw StoreError(error)
+            }
         }
     }
 
@@ -164,12 +172,28 @@ public final class TrackerDatabase: Sendable {
 
     /// Runs `body` on a reader connection, turning SQLite errors into ``StoreError``.
     func read<T>(_ body: (Database) throws -> T) throws -> T {
-        do { return try pool.read(body) } catch let error as DatabaseError { throw StoreError(error) }
+        do { return try pool.read(body) } catch let error as DatabaseError { throw storeError(error) }
     }
 
     /// Runs `body` in a write transaction, turning SQLite errors into ``StoreError``.
     func write<T>(_ body: (Database) throws -> T) throws -> T {
-        do { return try pool.write(body) } catch let error as DatabaseError { throw StoreError(error) }
+        do { return try pool.write(body) } catch let error as DatabaseError { throw storeError(error) }
+    }
+
+    /// SQLite's error as a ``StoreError``, naming this file when it could not be written.
+    func storeError(_ error: DatabaseError) -> StoreError {
+        // A write the file system refused: ENOSPC is SQLITE_FULL; EFBIG (a file-size limit) and device errors are
+        // SQLite's write I/O error.
+        error.resultCode == .SQLITE_FULL || error.extendedResultCode == .SQLITE_IOERR_WRITE
+            || error.extendedResultCode == .SQLITE_IOERR_FSYNC ? .diskFull(path: path) : StoreError(error)
+    }
+
+    /// Whether the file this connection writes was unlinked, renamed or replaced since it was opened (SQLite's
+    /// `SQLITE_FCNTL_HAS_MOVED`): writing on would put rows in a file no one can open.
+    func hasMoved(_ db: Database) -> Bool {
+        var moved: Int32 = 0
+        let code = sqlite3_file_control(db.sqliteConnection, "main", SQLITE_FCNTL_HAS_MOVED, &moved)
+        return code == SQLITE_OK && moved != 0
     }
 }
 

@@ -88,11 +88,13 @@ extension TrackerDatabase {
         let column = try statisticColumn(statistic)
         return try read { db in
             let overview = try ResultTable.fetch(db.makeStatement(sql: """
-                SELECT o.run_id AS id, o.uuid, o.name, o.status, o.architecture, o.dataset, o.seed, o.tags,
+                SELECT o.run_id AS id, o.uuid, o.name, o.status, o.architecture, o.dataset, r.data_path,
+                       d.sample_shape, o.seed, o.tags,
                        o.created_at, r.started_at, o.ended_at, r.train_samples, r.test_samples, r.probe_samples,
                        o.last_step, o.total_steps, r.snapshot_schedule, r.tracker_version, r.host, r.command_line,
                        r.error_message, a.parameter_count
                 FROM run_overview o JOIN runs r ON r.id = o.run_id JOIN architectures a ON a.id = r.architecture_id
+                JOIN datasets d ON d.id = r.dataset_id
                 WHERE o.run_id = ?
                 """), arguments: [runID])
             guard !overview.rows.isEmpty else { throw StoreError.runNotFound(String(runID)) }

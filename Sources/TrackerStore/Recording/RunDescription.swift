@@ -4,6 +4,8 @@ import Foundation
 /// The status of a run, as stored in `runs.status`.
 public enum RunStatus: String, Sendable, CaseIterable, Codable {
     case running, finished, failed, interrupted
+    /// Its process died while recording (no commit for longer than `tracker reap --older-than`).
+    case crashed
 }
 
 /// A hyperparameter value; its case decides the SQL type of `hyperparameters.value`.
@@ -56,23 +58,31 @@ public struct ArchitectureDescription: Sendable, Equatable {
     }
 }
 
-/// A data set, identified by the SHA-256 of its content.
+/// A data set, identified by the SHA-256 of its content (so the same data is one row wherever its files lie).
 public struct DatasetDescription: Sendable, Equatable {
     public var name: String
     public var source: String
+    /// Every sample, the held-out ones included.
     public var sampleCount: Int
     public var featureCount: Int
     public var classCount: Int
     public var contentHash: String
+    /// One sample's shape, e.g. "1x28x28", "20x8", "64"; nil when unknown.
+    public var sampleShape: String?
+    /// Samples of the source's own test set (IDX t10k, CIFAR-10 test_batch, x_test), part of `sampleCount`; 0 when
+    /// runs split their test set off the samples.
+    public var testSampleCount: Int
 
     public init(name: String, source: String, sampleCount: Int, featureCount: Int, classCount: Int,
-                contentHash: String) {
+                contentHash: String, sampleShape: String? = nil, testSampleCount: Int = 0) {
         self.name = name
         self.source = source
         self.sampleCount = sampleCount
         self.featureCount = featureCount
         self.classCount = classCount
         self.contentHash = contentHash
+        self.sampleShape = sampleShape
+        self.testSampleCount = testSampleCount
     }
 }
 
@@ -97,12 +107,14 @@ public struct RunDescription: Sendable {
     public var blasThreads: Int
     /// Every setting of the run as YAML (`runs.configuration`), which re-runs it; nil when unknown.
     public var configuration: String?
+    /// The data path or synthetic data set name as the run was given it (`runs.data_path`); nil for bundled data.
+    public var dataPath: String?
 
     public init(uuid: UUID = UUID(), name: String?, seed: Int64, host: String, commandLine: String,
                 architecture: ArchitectureDescription, hyperparameters: [String: HyperparameterValue],
                 dataset: DatasetDescription, trainSamples: Int, testSamples: Int, probeSamples: Int,
                 totalSteps: Int, snapshotScheduleJSON: String, tags: [String], blasThreads: Int = 1,
-                configuration: String? = nil) {
+                configuration: String? = nil, dataPath: String? = nil) {
         self.uuid = uuid
         self.name = name
         self.seed = seed
@@ -119,6 +131,7 @@ public struct RunDescription: Sendable {
         self.tags = tags
         self.blasThreads = blasThreads
         self.configuration = configuration
+        self.dataPath = dataPath
     }
 }
 

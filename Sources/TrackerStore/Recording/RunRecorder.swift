@@ -62,7 +62,9 @@ public final class RunRecorder {
     /// written and the rows stay buffered.
     public func flush() throws {
         let runID = self.runID
+        let database = self.database
         try database.write { db in
+            if database.hasMoved(db) { throw StoreError.databaseMoved(path: database.path) }
             let stepStatement = try db.cachedStatement(sql: """
                 INSERT INTO step_metrics (run_id, step, epoch, train_loss, train_accuracy, learning_rate, wall_time,
                     gradient_norm, penalty)

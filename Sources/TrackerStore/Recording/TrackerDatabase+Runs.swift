@@ -25,13 +25,14 @@ extension TrackerDatabase {
                 sql: """
                     INSERT INTO runs (uuid, name, status, created_at, started_at, heartbeat_at, seed, tracker_version,
                         host, command_line, architecture_id, hyperparameter_set_id, dataset_id, train_samples,
-                        test_samples, probe_samples, total_steps, snapshot_schedule, blas_threads, configuration)
-                    VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        test_samples, probe_samples, total_steps, snapshot_schedule, blas_threads, configuration,
+                        data_path)
+                    VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [run.uuid.uuidString.lowercased(), run.name, now, now, now, run.seed, TrackerVersion.current,
                             run.host, run.commandLine, architectureID, hyperparameterSetID, datasetID,
                             run.trainSamples, run.testSamples, run.probeSamples, run.totalSteps,
-                            run.snapshotScheduleJSON, run.blasThreads, run.configuration])
+                            run.snapshotScheduleJSON, run.blasThreads, run.configuration, run.dataPath])
             let runID = db.lastInsertedRowID
             for tag in Set(run.tags) {
                 try db.execute(sql: "INSERT INTO tags (run_id, tag) VALUES (?, ?)", arguments: [runID, tag])
@@ -107,11 +108,12 @@ extension TrackerDatabase {
         }
         try db.execute(
             sql: """
-                INSERT INTO datasets (name, source, sample_count, feature_count, class_count, content_hash)
-                VALUES (?, ?, ?, ?, ?, ?)
+                INSERT INTO datasets (name, source, sample_count, feature_count, class_count, content_hash,
+                    sample_shape, test_sample_count)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [dataset.name, dataset.source, dataset.sampleCount, dataset.featureCount, dataset.classCount,
-                        dataset.contentHash])
+                        dataset.contentHash, dataset.sampleShape, dataset.testSampleCount])
         return db.lastInsertedRowID
     }
 }

@@ -50,6 +50,13 @@ public enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
     case unwritable(path: String)
     /// No correlation matrix is stored for that run, layer and step; `available` lists the steps that have one.
     case noStoredMatrix(run: Int64, layer: String, step: Int?, available: [Int])
+    /// The disk or the process's file-size limit is full, or the device failed a write: the transaction was rolled
+    /// back, earlier commits stand.
+    case diskFull(path: String)
+    /// The database (or its folder, for a new file or its -wal/-shm companions) cannot be written.
+    case notWritable(path: String, exists: Bool)
+    /// The database file was deleted, renamed or replaced while tracker was writing it.
+    case databaseMoved(path: String)
 
     public var description: String {
         switch self {
@@ -110,6 +117,16 @@ public enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
             let steps = available.count > 12 ? available.prefix(12).map(String.init).joined(separator: ", ") + ", ..."
                 : available.map(String.init).joined(separator: ", ")
             return "run \(run) stored no correlation matrix of \(layer)\(at) (stored steps: \(steps))"
+        case .diskFull(let path):
+            return "cannot write \(path): no space left (a full disk or file-size limit) or a failing device; "
+                + "everything committed before is intact"
+        case .notWritable(let path, let exists):
+            return exists ? "cannot write \(path): the file or its folder is read-only or not yours (tracker needs to "
+                + "write the file and create \(path)-wal beside it; it was left unchanged)"
+                : "cannot create \(path): its folder does not exist or is not writable"
+        case .databaseMoved(let path):
+            return "\(path) was deleted, moved or replaced while tracker was writing it; stopped, so that nothing "
+                + "more is written to a file no one can open"
         case .sqlite(let message, let sql):
             if let sql { return "SQLite error: \(message) (in: \(sql.trimmingCharacters(in: .whitespacesAndNewlines)))" }
             return "SQLite error: \(message)"

@@ -1,11 +1,14 @@
 // `tracker run`: train one network and record it.
 import ArgumentParser
 import Foundation
+import TrackerDatasets
 import TrackerEngine
 import TrackerExperiments
 import TrackerStore
 
 extension Activation: ExpressibleByArgument {}
+extension DataFileFormat: ExpressibleByArgument {}
+extension CSVHeader: ExpressibleByArgument {}
 extension Initialization: ExpressibleByArgument {}
 extension RecurrentInitialization: ExpressibleByArgument {}
 extension OptimizerKind: ExpressibleByArgument {}
@@ -20,7 +23,7 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Train a network, snapshotting hidden-layer correlations, and record the run.",
         discussion: """
-            Trains an MLP, CNN or recurrent net on a bundled data set. At step 0, at log-spaced steps early on, then \
+            Trains an MLP, CNN or recurrent net on a bundled, synthetic or your own data set. At step 0, at log-spaced steps early on, then \
             every --snapshot-every steps, it measures the Pearson correlation between the units of every probed \
             layer on a fixed probe set of held-out samples: dense units; conv channels (each probe image's \
             spatial mean per channel); recurrent hidden units (over all time steps, and at the last one). Ctrl-C \
@@ -42,6 +45,15 @@ struct RunCommand: ParsableCommand {
             `tracker show RUN --config` prints them in that form, and --like RUN re-runs a run with its settings and \
             tags (not its name), changed by any flags given. --shuffle-labels trains on permuted labels (a control).
 
+            --data takes a bundled data set (digits, mnist-5k), a synthetic one, or a file or directory. Files, \
+            plain or gzip: a directory of IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-..., as \
+            MNIST, Fashion-MNIST and KMNIST ship) or one images file with its labels beside it; a CIFAR-10 binary \
+            directory (data_batch_1.bin ... test_batch.bin); a CSV file (--label-column, --header, --shape); x.npy \
+            with --labels y.npy, or a directory of x.npy and y.npy; an .npz archive with x and y. A source's own test \
+            set (t10k, test_batch, x_test/y_test) is held out, the probe set drawn from it; otherwise the run splits \
+            its test set off the samples (a fifth by default). Bytes become v/255; floats and CSV numbers stay as \
+            they are. Synthetic data, seeded by their own seed: \(SyntheticDataset.help).
+
             Examples:
               tracker run --data mnist-5k --arch dense256-relu-dense256-relu-dense128-relu
               tracker run --data mnist-5k --arch conv16k5p2-relu-maxpool2-conv32k5p2-relu-maxpool2-flatten-dense128-relu
@@ -50,6 +62,9 @@ struct RunCommand: ParsableCommand {
               tracker run --arch 256,128:tanh --lr 0.02 --epochs 40 --seed 3 --tag sweep1
               tracker run --config run.yaml --seed 4
               tracker run --like 3 --lr 0.01
+              tracker run --data fashion-mnist/ --arch dense256-relu-dense128-relu --epochs 5
+              tracker run --data iris.csv --label-column species_id --header yes
+              tracker run --data synthetic:sequence,steps=12,seed=2 --arch lstm32 --optimizer adam --lr 0.01
             """)
 
     @OptionGroup var database: DatabaseOptions
@@ -63,8 +78,23 @@ struct RunCommand: ParsableCommand {
     var like: String?
 
     @Option(name: [.customLong("data"), .customLong("dataset")],
-            help: "Data set: digits (UCI 8x8 digits) or mnist-5k (5,000 MNIST 28x28 digits).\(Self.byDefault("data"))")
+            help: "Data: digits, mnist-5k, synthetic:KIND[,KEY=VALUE...], or a file or directory (IDX, CIFAR-10, CSV, .npy, .npz).\(Self.byDefault("data"))")
     var dataset: String?
+
+    @Option(help: "Format of the --data file when its content and name should not decide.")
+    var dataFormat: DataFileFormat?
+
+    @Option(help: "Labels file of a .npy features file (default: the y.npy beside an x.npy).")
+    var labels: String?
+
+    @Option(help: "CSV label column: last, first, a 1-based number, or a header name.\(Self.byDefault("label-column"))")
+    var labelColumn: String?
+
+    @Option(help: "Whether the CSV file's first line names its columns (auto: when it is not all numbers).\(Self.byDefault("header"))")
+    var header: CSVHeader?
+
+    @Option(help: "Shape of one sample, e.g. 1x28x28 (image) or 28x28 (sequence), for data stored as flat rows.")
+    var shape: String?
 
     @Option(help: "Layers, e.g. dense128-relu-dense64-relu, conv16k5p2-relu-maxpool2-flatten-dense64-relu, lstm128, or 128,64.\(Self.byDefault("arch"))")
     var arch: String?
@@ -145,7 +175,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Steps between correlation snapshots after the log-spaced early phase.\(Self.byDefault("snapshot-every"))")
     var snapshotEvery: Int?
 
-    @Option(help: "Held-out samples for testing, the probe set among them (default: 360 for digits, 1000 for mnist-5k).")
+    @Option(help: "Held-out samples for testing, the probe set among them (default: the data's own test set, else 360 for digits, 1000 for mnist-5k, a fifth of other data).")
     var testSamples: Int?
 
     @Option(help: "Probe samples on which correlations are measured (at most --test-samples).\(Self.byDefault("probe-samples"))")
@@ -203,7 +233,9 @@ struct RunCommand: ParsableCommand {
             value.map { .scalar($0.rawValue) }
         }
         let values: [(String, SettingValue?)] = [
-            ("data", text(dataset)), ("arch", text(arch)), ("probe", probes.isEmpty ? nil : .list(probes)),
+            ("data", text(dataset)), ("data-format", text(dataFormat)), ("labels", text(labels)),
+            ("label-column", text(labelColumn)), ("header", text(header)), ("shape", text(shape)),
+            ("arch", text(arch)), ("probe", probes.isEmpty ? nil : .list(probes)),
             ("activation", text(activation)), ("initialization", text(initialization)),
             ("recurrent-init", text(recurrentInitialization)), ("init-scale", text(initScale)),
             ("optimizer", text(optimizer)), ("lr", text(lr)), ("momentum", text(momentum)),

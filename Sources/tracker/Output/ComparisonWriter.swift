@@ -303,7 +303,7 @@ enum ComparisonWriter {
     }
 
     private static func statusRank(_ status: String) -> Int {
-        ["finished", "running", "interrupted", "failed"].firstIndex(of: status) ?? 4
+        ["finished", "running", "interrupted", "failed", "crashed"].firstIndex(of: status) ?? 5
     }
 
     static func parameterText(_ value: ParameterValue?) -> String {
