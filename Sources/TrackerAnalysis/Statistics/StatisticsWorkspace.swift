@@ -46,6 +46,8 @@ public final class StatisticsWorkspace {
     private var classSums = Scratch<Double>()
     private var classCounts = Scratch<Int>()
     private var minimums = Scratch<Double>()
+    /// Per unit ‖x_j − μ_j‖ for live units, 0 for the others (the column scale of X = Z·diag(scale)).
+    private var scales = Scratch<Double>()
     private var liveIndices = Scratch<Int>()
     private var references: [Int: SeriesReferences] = [:]
     /// The units of the last computed matrix (for ``lastUpperTriangle()``).
@@ -131,7 +133,7 @@ public final class StatisticsWorkspace {
         var meanR: Double?
         var histogram: [UInt32]?
         guard nonFinite == 0 else {
-            if wantsSimilarity { recordReference(series: series, samples: n, units: u, valid: false) }
+            if wantsSimilarity { recordUndefinedReference(series: series, samples: n, units: u) }
             return SnapshotStatisticValues(
                 summary: CorrelationSummary(units: u, samples: n, deadUnits: dead, nonFiniteUnits: nonFinite,
                                             pairCount: pairCount, meanAbsR: nil, meanR: nil),
@@ -282,7 +284,7 @@ public final class StatisticsWorkspace {
         let z = correlation.normalized
         let classes = correlation.classes
         let squares = correlation.sumsOfSquares
-        let scale = minimums.reserve(u)
+        let scale = scales.reserve(u)
         for j in 0..<u { scale[j] = classes[j] == .live ? squares[j].squareRoot() : 0 }
         let x = centered.reserve(n * u)
         let rowSum = rowSquares.reserve(n)
@@ -365,7 +367,7 @@ public final class StatisticsWorkspace {
     }
 
     /// Stores an undefined snapshot (non-finite activations) as the series' previous one (and first, if it is).
-    private func recordReference(series: Int, samples n: Int, units u: Int, valid: Bool) {
+    private func recordUndefinedReference(series: Int, samples n: Int, units u: Int) {
         let view = ReferenceView(rows: n, units: u, centered: nil, rowSquares: nil, gramNormSquared: 0, squaredNorm: 0,
                                  isValid: false)
         if let stored = references[series] {
