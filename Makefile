@@ -17,6 +17,7 @@ test: setup
 
 bench: setup
 	scripts/bench
+	scripts/bench_statistics
 
 clean:
 	rm -rf .build

@@ -50,7 +50,7 @@ let package = Package(
         // Wires engine, analysis and store together: one experiment, from configuration to stored run.
         .target(name: "TrackerExperiments",
                 dependencies: ["TrackerEngine", "TrackerNumerics", "TrackerDatasets", "TrackerAnalysis", "TrackerStore",
-                               .product(name: "Yams", package: "Yams")]),
+                               "ZIPFoundation", .product(name: "Yams", package: "Yams")]),
         // The command-line tool: thin commands, one file each.
         .executableTarget(name: "tracker",
                           dependencies: ["TrackerExperiments", "TrackerStore", "TrackerEngine", "TrackerDatasets",
@@ -58,7 +58,8 @@ let package = Package(
         // Benchmarks: training throughput, correlation cost, data set load time, store write rate. Prints a table.
         .executableTarget(name: "tracker-bench",
                           dependencies: ["TrackerExperiments", "TrackerDatasets", "TrackerStore", "TrackerEngine",
-                                         "TrackerAnalysis"],
+                                         "TrackerAnalysis", "TrackerNumerics",
+                                         .product(name: "GRDB", package: "GRDB.swift")],
                           path: "Sources/TrackerBench"),
 
         // Counts the allocations of training steps under the malloc interposer; run by the allocation test.

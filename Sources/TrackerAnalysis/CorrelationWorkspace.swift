@@ -12,19 +12,19 @@ import TrackerNumerics
 /// Definitions, unit classes (live, dead, non-finite), accuracy and edge cases are those of
 /// ``CorrelationStatistics``. Not thread-safe: use one workspace per thread (it is deliberately not `Sendable`).
 public final class CorrelationWorkspace {
-    private enum UnitClass: UInt8 { case live, dead, nonFinite }
+    enum UnitClass: UInt8 { case live, dead, nonFinite }
 
     /// Row-major (samples, units): shifted, then centred, then scaled to unit column norm.
-    private var normalized: UnsafeMutablePointer<Double>
+    private(set) var normalized: UnsafeMutablePointer<Double>
     private var normalizedCapacity: Int
     /// Row-major (units, units); dsyrk fills the upper triangle with ZᵀZ.
-    private var gram: UnsafeMutablePointer<Double>
+    private(set) var gram: UnsafeMutablePointer<Double>
     private var gramCapacity: Int
     /// Per unit: running sum (then mean) of shifted values, sum of squared deviations, max |x|.
     private var sums: UnsafeMutablePointer<Double>
-    private var sumsOfSquares: UnsafeMutablePointer<Double>
+    private(set) var sumsOfSquares: UnsafeMutablePointer<Double>
     private var largestMagnitudes: UnsafeMutablePointer<Double>
-    private var classes: UnsafeMutablePointer<UnitClass>
+    private(set) var classes: UnsafeMutablePointer<UnitClass>
     private var unitCapacity: Int
 
     /// A workspace with buffers for up to `samples × units` activations (more are allocated on demand).
@@ -116,11 +116,16 @@ public final class CorrelationWorkspace {
 
     // MARK: Kernel
 
-    private static func clamped(_ r: Double) -> Double { min(1, max(-1, r)) }
+    static func clamped(_ r: Double) -> Double { min(1, max(-1, r)) }
 
     /// Classifies every unit and fills the upper triangle of `gram` with r_ij for live units (unclamped).
-    /// Returns the dead and non-finite counts.
-    private func computeGram(_ values: UnsafeBufferPointer<Float>, samples n: Int, units u: Int)
+    /// Returns the dead and non-finite counts. Afterwards `normalized` holds Z (live columns centred and scaled to
+    /// unit norm, other columns 0) and `sumsOfSquares` each unit's Σ_k (x_kj − μ_j)².
+    ///
+    /// `Double` input goes through the same steps (the shift by the first value is exact when the values are within
+    /// a factor 2 of it, Sterbenz); its sums could overflow only for magnitudes above about 1e150, which would
+    /// classify the unit as non-finite.
+    func computeGram<Value: BinaryFloatingPoint>(_ values: UnsafeBufferPointer<Value>, samples n: Int, units u: Int)
         -> (dead: Int, nonFinite: Int)
     {
         precondition(n >= 0 && u >= 0, "negative shape (\(n), \(u))")

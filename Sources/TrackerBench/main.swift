@@ -80,6 +80,33 @@ func median(repeats: Int, _ body: () throws -> Void) rethrows -> Double {
     return times.sorted()[times.count / 2]
 }
 
+if let file = option("--snapshot") {
+    // One snapshot's statistics on an .npy matrix (scripts/bench_statistics times numpy.corrcoef on the same file).
+    do {
+        try StatisticsBenchmarks.snapshot(
+            file: file, selection: try StatisticSelection(parsing: option("--statistics") ?? "default"),
+            threads: option("--threads").flatMap(Int.init) ?? ProcessInfo.processInfo.activeProcessorCount,
+            repeats: option("--repeats").flatMap(Int.init) ?? 9)
+        exit(0)
+    } catch {
+        FileHandle.standardError.write(Data("tracker-bench: \(error)\n".utf8))
+        exit(1)
+    }
+}
+
+if arguments.contains("--statistics-store") {
+    // The two layouts for per-snapshot statistics: write rate, two reads, size (scripts/bench_statistics).
+    let folder = FileManager.default.temporaryDirectory.appending(path: "tracker-bench-store-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    for result in try StatisticsBenchmarks.storeLayouts(folder: folder, runs: quick ? 20 : 250, snapshotsPerRun: 200,
+                                                         layers: 4) {
+        print("{\"name\":\"\(result.name)\",\"configuration\":\"\(result.configuration)\",\"value\":\(result.value),"
+              + "\"unit\":\"\(result.unit)\"}")
+    }
+    exit(0)
+}
+
 func randomDataset(samples: Int, features: Int, classes: Int, seed: UInt64) throws -> Dataset {
     var generator = SeededGenerator(seed: seed)
     let values = (0..<(samples * features)).map { _ in Float(generator.nextGaussian()) }

@@ -1,5 +1,6 @@
 // Everything that defines one training run, with the defaults of `tracker run`.
 import Foundation
+import TrackerAnalysis
 import TrackerDatasets
 import TrackerEngine
 
@@ -57,6 +58,11 @@ public struct ExperimentConfiguration: Sendable, Equatable {
     /// Train on the training labels permuted by a permutation drawn from the seed (a control: the network can only
     /// memorise). Test and probe labels stay true, so test accuracy measures what generalises: chance.
     public var shuffleLabels = false
+    /// The statistics each snapshot records (see `SnapshotStatistic.all`): the default set, all, or a list.
+    public var statistics: StatisticSelection = .standard
+    /// Keep the correlation matrix of every probe point at every `storeMatrices`-th snapshot (0 = never), counting
+    /// from the snapshot at step 0.
+    public var storeMatrices = 0
     public var name: String?
     public var tags: [String] = []
     /// How the run was started, stored in `runs.command_line`.

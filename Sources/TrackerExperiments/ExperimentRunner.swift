@@ -33,6 +33,8 @@ public struct ExperimentOutcome: Sendable {
     public let wallTime: Double
     /// Seconds spent taking snapshots (probe forward passes and correlation statistics), part of `wallTime`.
     public let snapshotTime: Double
+    /// With `--store-matrices`: the bytes each stored matrix of a snapshot series takes (2 · D(D − 1)).
+    public let matrixBytes: [(name: String, bytes: Int)]
 }
 
 /// Trains one network as configured and records the run in a tracker database. One runner, one run.
@@ -60,6 +62,9 @@ public final class ExperimentRunner {
 
     /// The stream of the run's seed that permutes the training labels under `shuffleLabels` ("labels").
     static let labelShuffleStream: UInt64 = 0x6C61_6265_6C73
+
+    /// The largest correlation matrix `--store-matrices` keeps: 64 MiB (D ≤ 5793 units).
+    public static let largestStoredMatrixBytes = 64 << 20
 
     /// Rows buffered before the recorder writes them in one transaction, and the longest a row waits.
     static let flushRows = 2048
@@ -175,6 +180,21 @@ public final class ExperimentRunner {
         } catch {
             throw ConfigurationError(error.description, setting: error.setting)
         }
+        guard configuration.storeMatrices >= 0 else {
+            throw ConfigurationError("the matrix interval must be 0 (never) or a number of snapshots ≥ 1, got "
+                                     + "\(configuration.storeMatrices)", setting: "store_matrices")
+        }
+        if configuration.storeMatrices > 0 {
+            for point in trainer.network.probePoints {
+                let bytes = Self.matrixBytes(units: point.units)
+                guard bytes <= Self.largestStoredMatrixBytes else {
+                    throw ConfigurationError(
+                        "the correlation matrix of \(point.name) (\(point.units) units) takes \(bytes >> 20) MiB, above "
+                            + "the \(Self.largestStoredMatrixBytes >> 20) MiB that stored matrices may take",
+                        setting: "store_matrices")
+                }
+            }
+        }
         schedule = SnapshotSchedule(every: configuration.snapshotEvery, pointsPerDecade: configuration.snapshotsPerDecade,
                                     totalSteps: trainer.totalSteps)
         datasetDescription = DatasetDescription(
@@ -198,7 +218,8 @@ public final class ExperimentRunner {
         precondition(!hasRun, "an ExperimentRunner trains one run; make a new runner for the next")
         hasRun = true
         BLAS.setThreadCount(configuration.blasThreads)
-        let recorder = try database.beginRun(runDescription())
+        let recorder = try database.beginRun(runDescription(),
+                                             statisticColumns: Self.statisticColumns(configuration.statistics))
         do {
             return try train(recorder: recorder, shouldStop: shouldStop, progress: progress)
         } catch {
@@ -226,7 +247,10 @@ public final class ExperimentRunner {
         let series = seriesNames
         let penaltyNames = trainer.regularizerNames
         let scheduled = Set(schedule.steps())
-        let workspace = CorrelationWorkspace()
+        let workspace = StatisticsWorkspace(selection: configuration.statistics)
+        let statisticColumns = Self.statisticColumns(configuration.statistics)
+        let statisticIndices = statisticColumns.map { name in SnapshotStatistic.all.firstIndex { $0.name == name }! }
+        var rowLabels: [Int: [Int32]] = [:]  // the probe labels per row count (time_pooled repeats each sample's)
         var latest: [Double?] = Array(repeating: nil, count: series.count)
         var peaks: [(step: Int, value: Double?)] = Array(repeating: (0, nil), count: series.count)
         var snapshotSteps = 0
@@ -237,15 +261,32 @@ public final class ExperimentRunner {
         func snapshot(at step: Int) {
             let started = elapsed()
             defer { snapshotTime += elapsed() - started }
+            let keepsMatrices = configuration.storeMatrices > 0 && snapshotSteps % configuration.storeMatrices == 0
             for (index, activations) in trainer.probeActivations(split.probe).enumerated() {
-                let summary = activations.values.withUnsafeBufferPointer {
-                    workspace.summarize($0, samples: activations.samples, units: activations.units)
+                let labels = rowLabels[activations.samples] ?? {
+                    let labels = Self.rowLabels(split.probe.labels, rows: activations.samples)
+                    rowLabels[activations.samples] = labels
+                    return labels
+                }()
+                let computed = activations.values.withUnsafeBufferPointer { values in
+                    labels.withUnsafeBufferPointer { labels in
+                        workspace.compute(values, samples: activations.samples, units: activations.units,
+                                          labels: labels.isEmpty ? nil : labels, series: index)
+                    }
                 }
+                let summary = computed.summary
                 recorder.record(snapshot: SnapshotRow(
                     step: step, layerIndex: activations.layerIndex, reduction: activations.reduction.rawValue,
                     probeSamples: summary.samples, units: summary.units, deadUnits: summary.deadUnits,
                     nonFiniteUnits: summary.nonFiniteUnits, pairCount: summary.pairCount,
-                    meanAbsR: summary.meanAbsR, meanR: summary.meanR))
+                    meanAbsR: summary.meanAbsR, meanR: summary.meanR,
+                    statistics: statisticIndices.map { computed.values[$0] },
+                    histogram: computed.histogram.map(CorrelationHistogram.encode)))
+                if keepsMatrices {
+                    recorder.record(matrix: CorrelationMatrixRow(
+                        step: step, layerIndex: activations.layerIndex, reduction: activations.reduction.rawValue,
+                        units: activations.units, upperTriangle: workspace.lastUpperTriangle()))
+                }
                 latest[index] = summary.meanAbsR
                 if let value = summary.meanAbsR, value > (peaks[index].value ?? -1) { peaks[index] = (step, value) }
             }
@@ -309,7 +350,26 @@ public final class ExperimentRunner {
             runID: recorder.runID, uuid: runUUID, status: status, steps: finalStep, totalSteps: trainer.totalSteps,
             snapshotSteps: snapshotSteps, finalTest: finals["test"], finalTrain: finals["train"],
             layers: series.indices.map { (series[$0], peaks[$0].step, peaks[$0].value, latest[$0]) },
-            wallTime: elapsed(), snapshotTime: snapshotTime)
+            wallTime: elapsed(), snapshotTime: snapshotTime,
+            matrixBytes: configuration.storeMatrices > 0
+                ? zip(series, trainer.network.probePoints.flatMap { point in point.reductions.map { _ in point.units } }).map { ($0, Self.matrixBytes(units: $1)) } : [])
+    }
+
+    /// The `snapshots` columns a selection fills beyond `mean_abs_r` and `mean_r` (its scalar statistics).
+    static func statisticColumns(_ selection: StatisticSelection) -> [String] {
+        selection.statistics.filter { $0.kind == .scalar && !RunRecorder.baseStatisticColumns.contains($0.name) }
+            .map(\.name)
+    }
+
+    /// The bytes of one stored correlation matrix of `units` units: D(D − 1)/2 float32 values.
+    public static func matrixBytes(units: Int) -> Int { 2 * units * (units - 1) }
+
+    /// The class of each row of a probe activation matrix: the probe labels, each repeated for its time steps when
+    /// the rows are (sample, time step) pairs, sample-major (`time_pooled`); empty when the rows do not divide.
+    static func rowLabels(_ labels: [Int32], rows: Int) -> [Int32] {
+        guard !labels.isEmpty, rows % labels.count == 0 else { return [] }
+        let repeats = rows / labels.count
+        return repeats == 1 ? labels : labels.flatMap { Array(repeating: $0, count: repeats) }
     }
 
     /// What the store records about this run before it trains.

@@ -2,6 +2,7 @@
 // and where it lives in ExperimentConfiguration. Configuration files, stored configurations and flags all read
 // through it, so a new setting is one entry here (and its flag).
 import Foundation
+import TrackerAnalysis
 import TrackerDatasets
 import TrackerEngine
 
@@ -153,6 +154,8 @@ extension ExperimentConfiguration {
         .optional("test-samples", \.testSamples, "test_samples"),
         .value("probe-samples", \.probeSamples, "probe_samples"),
         .value("shuffle-labels", \.shuffleLabels, "shuffle_labels"),
+        .statistics,
+        .value("store-matrices", \.storeMatrices, "store_matrices"),
         .optional("name", \.name, stored: false),
         .list("tag", \.tags, stored: false),
     ]
@@ -312,6 +315,24 @@ extension ExperimentSetting {
                   let parsed = try? ExperimentConfiguration.parseDeCov(text) else { return false }
             configuration.decov = parsed.weight
             configuration.decovLayers = parsed.layers
+            return true
+        })
+
+    /// The snapshot statistics: `default`, `all`, or names (a comma-separated scalar or a YAML list).
+    static let statistics = ExperimentSetting(
+        key: "statistics", errorNames: ["statistics"], isStored: true, isText: true,
+        expectation: "default, all, or statistic names separated by commas ("
+            + SnapshotStatistic.all.map(\.name).joined(separator: ", ") + ")",
+        read: { .scalar($0.statistics.description) },
+        write: { configuration, value in
+            let text: String
+            switch value {
+            case .scalar(let scalar): text = scalar
+            case .list(let items): text = items.joined(separator: ",")
+            case .null: return false
+            }
+            guard let parsed = try? StatisticSelection(parsing: text) else { return false }
+            configuration.statistics = parsed
             return true
         })
 

@@ -50,7 +50,7 @@ public enum PhaseAnalysis {
     /// - Parameter computedAt: the `computed_at` time to record (nil: now).
     public static func record(for series: SnapshotSeries, statistic: String, parameters: PhaseDetectorParameters,
                               parametersJSON: String? = nil, computedAt: String? = nil) -> PhaseRecord {
-        let floor = statistic == "mean_abs_r" ? NoiseFloor.meanAbsR(probeSamples: series.probeSamples) : nil
+        let floor = SnapshotStatistic.named(statistic)?.noiseFloor(samples: series.probeSamples)
         let result = PhaseDetector.detect(steps: series.steps, values: series.values, parameters: parameters,
                                           noiseFloor: floor)
         return PhaseRecord(

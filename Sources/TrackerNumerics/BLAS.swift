@@ -1,4 +1,5 @@
-// The one door to OpenBLAS for the whole package: matrix products, the symmetric rank-k update, the thread setting.
+// The one door to OpenBLAS for the whole package: matrix products, the symmetric rank-k update, LAPACK's symmetric
+// eigensolver, the thread setting.
 import CBLAS
 
 /// Dense linear algebra over row-major buffers. Every BLAS call in tracker (engine and analysis) goes through here.
@@ -55,6 +56,62 @@ public enum BLAS {
                     1.0, a, blasint(Swift.max(n, 1)), 0.0, c, blasint(Swift.max(n, 1)))
     }
 
+    /// The upper triangle of C (k, k) = A Aᵀ for a row-major (k, n) double matrix A (the Gram matrix of A's rows),
+    /// through `cblas_dsyrk`. The strictly lower triangle of C is left as it was.
+    public static func rowGramUpper(c: UnsafeMutablePointer<Double>, a: UnsafePointer<Double>, k: Int, n: Int) {
+        precondition(n >= 0 && k >= 0 && n <= Int(Int32.max) && k <= Int(Int32.max), "dsyrk sizes: n \(n), k \(k)")
+        if k == 0 { return }
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, blasint(k), blasint(n),
+                    1.0, a, blasint(Swift.max(n, 1)), 0.0, c, blasint(Swift.max(k, 1)))
+    }
+
+    /// C (n, m) = Aᵀ B for row-major double matrices A (k, n) and B (k, m), through `cblas_dgemm` (C overwritten).
+    public static func crossProduct(c: UnsafeMutablePointer<Double>, a: UnsafePointer<Double>, b: UnsafePointer<Double>,
+                                    n: Int, m: Int, k: Int) {
+        precondition(n >= 0 && m >= 0 && k >= 0 && n <= Int(Int32.max) && m <= Int(Int32.max) && k <= Int(Int32.max),
+                     "dgemm sizes: n \(n), m \(m), k \(k)")
+        if n == 0 || m == 0 { return }
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, blasint(n), blasint(m), blasint(k),
+                    1.0, a, blasint(Swift.max(n, 1)), b, blasint(Swift.max(m, 1)), 0.0, c, blasint(Swift.max(m, 1)))
+    }
+
+    /// The eigenvalues of a symmetric (n, n) double matrix, ascending, through LAPACK's divide-and-conquer `dsyevd`
+    /// (which OpenBLAS ships). Reads the upper triangle of the row-major `matrix` (LAPACK's lower triangle in its
+    /// column-major view) and destroys it.
+    ///
+    /// - Parameters:
+    ///   - eigenvalues: n values, written ascending.
+    ///   - workspace: grown to LAPACK's optimal size on first use, then reused (no allocation afterwards).
+    /// - Returns: false when LAPACK reports that the algorithm failed to converge (`info > 0`); the eigenvalues are
+    ///   then undefined.
+    public static func symmetricEigenvalues(matrix: UnsafeMutablePointer<Double>, n: Int,
+                                            eigenvalues: UnsafeMutablePointer<Double>,
+                                            workspace: EigenvalueWorkspace) -> Bool {
+        precondition(n >= 0 && n <= Int(Int32.max), "dsyevd size \(n)")
+        if n == 0 { return true }
+        var jobz = CChar(UInt8(ascii: "N"))
+        var uplo = CChar(UInt8(ascii: "L"))
+        var size = blasint(n)
+        var leading = blasint(n)
+        var info: blasint = 0
+        // Workspace query: lwork = liwork = -1 returns the optimal sizes in work[0] and iwork[0].
+        if workspace.order != n {
+            var query = 0.0
+            var integerQuery: blasint = 0
+            var minusOne: blasint = -1
+            dsyevd_(&jobz, &uplo, &size, matrix, &leading, eigenvalues, &query, &minusOne, &integerQuery, &minusOne,
+                    &info, 1, 1)
+            workspace.reserve(real: Swift.max(Int(query), 2 * n + 1), integer: Swift.max(Int(integerQuery), 1))
+            workspace.order = n
+        }
+        var realCount = blasint(workspace.realCapacity)
+        var integerCount = blasint(workspace.integerCapacity)
+        dsyevd_(&jobz, &uplo, &size, matrix, &leading, eigenvalues, workspace.real, &realCount, workspace.integer,
+                &integerCount, &info, 1, 1)
+        precondition(info >= 0, "dsyevd argument \(-info) is invalid")
+        return info == 0
+    }
+
     /// Σ x[i]² over `count` single-precision values, through `cblas_sdot` (vectorised; a plain Swift loop cannot
     /// reorder float additions and runs at one add per few cycles). The order is OpenBLAS's, fixed for a given
     /// thread count and CPU, so the result is reproducible like every other product here.
@@ -83,6 +140,37 @@ public enum BLAS {
                 let old = beta == 0 ? 0 : Double(beta) * Double(c[row * n + column])
                 c[row * n + column] = Float(Double(alpha) * sum + old)
             }
+        }
+    }
+}
+
+/// LAPACK's scratch memory for ``BLAS/symmetricEigenvalues(matrix:n:eigenvalues:workspace:)``, kept between calls.
+/// Not thread-safe: one per thread.
+public final class EigenvalueWorkspace {
+    /// The order the sizes were last queried for.
+    var order = -1
+    private(set) var real: UnsafeMutablePointer<Double> = .allocate(capacity: 1)
+    private(set) var realCapacity = 1
+    private(set) var integer: UnsafeMutablePointer<blasint> = .allocate(capacity: 1)
+    private(set) var integerCapacity = 1
+
+    public init() {}
+
+    deinit {
+        real.deallocate()
+        integer.deallocate()
+    }
+
+    func reserve(real realCount: Int, integer integerCount: Int) {
+        if realCount > realCapacity {
+            real.deallocate()
+            real = .allocate(capacity: realCount)
+            realCapacity = realCount
+        }
+        if integerCount > integerCapacity {
+            integer.deallocate()
+            integer = .allocate(capacity: integerCount)
+            integerCapacity = integerCount
         }
     }
 }

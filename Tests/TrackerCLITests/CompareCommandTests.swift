@@ -244,7 +244,7 @@ func parseCSV(_ text: String) -> (header: [String], rows: [[String: String]]) {
         try expectFailure(["42"], "no run matches '42'", status: 1)
         try expectFailure(["--layer", "dense7"],
                           "--layer: no probed layer named 'dense7' in the runs compared (known: dense1, dense2)", status: 64)
-        try expectFailure(["--stat", "median_r"], "--stat: no snapshot statistic named 'median_r' (known: mean_abs_r, mean_r)",
+        try expectFailure(["--stat", "median_r"], "--stat: no snapshot statistic named 'median_r' (known: mean_abs_r, mean_r, mean_r_squared,",
                           status: 64)
         try expectFailure(["--where", "lr > 5"], "no runs match --where \"lr > 5\"", status: 1)
         try expectFailure(["--where", "lrr > 0.1"], "--where: unknown name 'lrr' (known: id, uuid, name,", status: 64)
@@ -339,7 +339,7 @@ func parseCSV(_ text: String) -> (header: [String], rows: [[String: String]]) {
         let unknownStatistic = try workspace.onRuns("phases", "1", "--stat", "median_r")
         #expect(unknownStatistic.status == 64)
         #expect(unknownStatistic.standardError.hasPrefix(
-            "Error: --stat: no snapshot statistic named 'median_r' (known: mean_abs_r, mean_r)"))
+            "Error: --stat: no snapshot statistic named 'median_r' (known: mean_abs_r, mean_r, mean_r_squared, sd_r,"))
         let unknownRun = try workspace.onRuns("phases", "9")
         #expect(unknownRun.status == 1 && unknownRun.standardError.contains("no run matches '9'"))
     }

@@ -68,6 +68,8 @@ import TrackerEngine
             test-samples: null
             probe-samples: 256
             shuffle-labels: false
+            statistics: default
+            store-matrices: 0
 
             """)
     }

@@ -210,7 +210,7 @@ enum ComparisonFixture {
             try RunComparison.compare([1, 2], in: database, options: .init(grouping: .keys(["lr", "lrr"])))
         }
         #expect(ComparisonError.unknownName("lrr", known: ["a", "b"]).description == "unknown name 'lrr' (known: a, b)")
-        #expect(throws: StoreError.unknownStatistic("median_r", known: TrackerDatabase.snapshotStatistics)) {
+        #expect(throws: StoreError.unknownStatistic("median_r", known: try database.snapshotStatisticColumns())) {
             try RunComparison.compare([1, 2], in: database, options: .init(statistic: "median_r"))
         }
         let dense2 = try RunComparison.compare([1, 2], in: database, options: .init(layer: "dense2", atSteps: [10]))

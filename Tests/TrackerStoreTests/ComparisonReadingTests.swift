@@ -99,7 +99,7 @@ func phaseRecord(run: Int64, phaseClass: String, peakStep: Double? = nil, statis
         #expect(try database.snapshotValues(runIDs: [plain], statistic: "mean_abs_r", atSteps: [5], layerName: "nope")
             .isEmpty)
         #expect(try database.snapshotValues(runIDs: [plain], statistic: "mean_abs_r", atSteps: []).isEmpty)
-        #expect(throws: StoreError.unknownStatistic("units", known: TrackerDatabase.snapshotStatistics)) {
+        #expect(throws: StoreError.unknownStatistic("units", known: try database.snapshotStatisticColumns())) {
             try database.snapshotValues(runIDs: [plain], statistic: "units", atSteps: [1])
         }
     }

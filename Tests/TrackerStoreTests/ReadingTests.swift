@@ -52,7 +52,14 @@ import TrackerTestSupport
         let runID = try recordSampleRun(database)
         let details = try database.runDetails(runID)
         #expect(details.snapshotCount == 3)
-        #expect(details.meanAbsRSeries == [LayerSeries(layerName: "dense1", steps: [0, 5, 10], meanAbsR: [0.2, 0.5, 0.2])])
+        #expect(details.statistic == "mean_abs_r")
+        #expect(details.series == [LayerSeries(layerName: "dense1", steps: [0, 5, 10], values: [0.2, 0.5, 0.2])])
+        let signed = try database.runDetails(runID, statistic: "mean_r")
+        #expect(signed.series == [LayerSeries(layerName: "dense1", steps: [0, 5, 10], values: [0.1, 0.25, 0.1])])
+        #expect(try database.runDetails(runID, statistic: "sd_r").series.map(\.values) == [[nil, nil, nil]])
+        #expect(throws: StoreError.unknownStatistic("units", known: try database.snapshotStatisticColumns())) {
+            try database.runDetails(runID, statistic: "units")
+        }
         #expect(details.hyperparameters.column("key") == [.text("batch_size"), .text("learning_rate"), .text("optimizer")])
         #expect(details.layers.rows.count == 2)
         #expect(details.finalEvaluations.column("accuracy") == [.real(0.9)])

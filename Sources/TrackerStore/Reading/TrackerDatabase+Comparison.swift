@@ -153,16 +153,14 @@ extension TrackerDatabase {
     /// - Throws: ``StoreError/unknownStatistic(_:known:)`` for a statistic that is not a snapshot column.
     public func snapshotValues(runIDs: [Int64], statistic: String, atSteps steps: [Int],
                                layerName: String? = nil) throws -> [SnapshotValueAtStep] {
-        guard Self.snapshotStatistics.contains(statistic) else {
-            throw StoreError.unknownStatistic(statistic, known: Self.snapshotStatistics)
-        }
+        let column = try statisticColumn(statistic)
         guard !runIDs.isEmpty, !steps.isEmpty else { return [] }
         return try read { db in
             // The series of a run are the (layer, reduction) pairs snapshotted at its first snapshot step (every
             // probed layer is snapshotted at every scheduled step): two primary-key seeks per run, where DISTINCT
             // over the snapshots would read them all. `firsts` is MATERIALIZED so that SQLite finds each run's first
-            // step once, rather than scanning the run's snapshots and testing each against it. `statistic` is one
-            // of a fixed list of column names.
+            // step once, rather than scanning the run's snapshots and testing each against it. `column` is a
+            // column name read from the schema.
             let rows = try Row.fetchCursor(db, sql: """
                 WITH firsts AS MATERIALIZED (
                     SELECT r.id AS run_id, r.architecture_id,
@@ -185,7 +183,7 @@ extension TrackerDatabase {
                               AND s.reduction = series.reduction AND s.step <= wanted.step) AS snapshot_step
                     FROM series, wanted
                 )
-                SELECT n.run_id, n.layer_index, n.name, n.reduction, n.step, n.snapshot_step, s.\(statistic)
+                SELECT n.run_id, n.layer_index, n.name, n.reduction, n.step, n.snapshot_step, s."\(column)"
                 FROM nearest n
                 LEFT JOIN snapshots s ON s.run_id = n.run_id AND s.step = n.snapshot_step
                     AND s.layer_index = n.layer_index AND s.reduction = n.reduction

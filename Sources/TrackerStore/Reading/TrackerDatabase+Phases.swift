@@ -81,9 +81,6 @@ public struct PhaseRecord: Sendable, Equatable {
 }
 
 extension TrackerDatabase {
-    /// The snapshot statistics a series can be read for (columns of `snapshots`).
-    public static let snapshotStatistics = ["mean_abs_r", "mean_r"]
-
     /// Every series of `statistic` for the given runs, ordered by run, layer, reduction; two queries.
     ///
     /// The snapshots are read in primary-key order (run, step, layer, reduction), which is the table's own order:
@@ -93,9 +90,7 @@ extension TrackerDatabase {
     /// - Parameter layerName: only layers with this name (nil: every probed layer).
     /// - Throws: ``StoreError/unknownStatistic(_:known:)`` for a statistic that is not a snapshot column.
     public func snapshotSeries(runIDs: [Int64], statistic: String, layerName: String? = nil) throws -> [SnapshotSeries] {
-        guard let column = Self.snapshotStatistics.firstIndex(of: statistic) else {
-            throw StoreError.unknownStatistic(statistic, known: Self.snapshotStatistics)
-        }
+        let column = try statisticColumn(statistic)
         let ids = "[" + runIDs.map(String.init).joined(separator: ",") + "]"
         return try read { db in
             struct Run { let status: String; let probeSamples: Int; var layerNames: [Int: String] }
@@ -111,9 +106,9 @@ extension TrackerDatabase {
                 runs[id]!.layerNames[row[3]] = row[4]
             }
 
-            // `statistic` is one of a fixed list of column names, never user text.
+            // `column` is a column name read from the schema, never user text.
             let statement = try db.makeStatement(sql: """
-                SELECT run_id, layer_index, reduction, step, \(Self.snapshotStatistics[column])
+                SELECT run_id, layer_index, reduction, step, "\(column)"
                 FROM snapshots WHERE run_id IN (SELECT value FROM json_each(?))
                 ORDER BY run_id, step, layer_index, reduction
                 """)
@@ -191,6 +186,17 @@ extension TrackerDatabase {
             close()
             return result
         }
+    }
+
+    /// `statistic` as a statistic column of this file's `snapshots` (the name read back from the schema).
+    ///
+    /// - Throws: ``StoreError/unknownStatistic(_:known:)`` when the schema has no such column.
+    func statisticColumn(_ statistic: String) throws -> String {
+        let known = try snapshotStatisticColumns()
+        guard let column = known.first(where: { $0 == statistic }) else {
+            throw StoreError.unknownStatistic(statistic, known: known)
+        }
+        return column
     }
 
     /// The stored phase results of `statistic` for the given runs.

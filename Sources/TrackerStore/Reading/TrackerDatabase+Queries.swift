@@ -64,6 +64,11 @@ extension TrackerDatabase {
         }
     }
 
+    /// The id of the run with exactly this uuid (lowercase), or nil.
+    public func runID(forUUID uuid: String) throws -> Int64? {
+        try read { db in try Int64.fetchOne(db, sql: "SELECT id FROM runs WHERE uuid = ?", arguments: [uuid.lowercased()]) }
+    }
+
     /// The uuids of runs, in the order of `runIDs`.
     public func uuids(of runIDs: [Int64]) throws -> [String] {
         try read { db in
@@ -76,9 +81,12 @@ extension TrackerDatabase {
         }
     }
 
-    /// Everything `tracker show` prints about one run.
-    public func runDetails(_ runID: Int64) throws -> RunDetails {
-        try read { db in
+    /// Everything `tracker show` prints about one run, with the series of `statistic` per probed layer.
+    ///
+    /// - Throws: ``StoreError/unknownStatistic(_:known:)`` when `statistic` is no statistic column of the file.
+    public func runDetails(_ runID: Int64, statistic: String = "mean_abs_r") throws -> RunDetails {
+        let column = try statisticColumn(statistic)
+        return try read { db in
             let overview = try ResultTable.fetch(db.makeStatement(sql: """
                 SELECT o.run_id AS id, o.uuid, o.name, o.status, o.architecture, o.dataset, r.data_path,
                        d.sample_shape, o.seed, o.tags,
@@ -113,7 +121,7 @@ extension TrackerDatabase {
                                                  arguments: [runID]) ?? 0
             var series: [LayerSeries] = []
             let rows = try Row.fetchAll(db, sql: """
-                SELECT layer_index, layer_name, reduction, step, mean_abs_r,
+                SELECT layer_index, layer_name, reduction, step, "\(column)" AS value,
                        (SELECT count(DISTINCT s.reduction) FROM snapshots s
                         WHERE s.run_id = snapshot_series.run_id AND s.layer_index = snapshot_series.layer_index)
                            AS reductions
@@ -126,13 +134,13 @@ extension TrackerDatabase {
                 let layerName: String = row["layer_name"]
                 let reduction: String = row["reduction"]
                 let name = reductions > 1 ? "\(layerName)[\(reduction)]" : layerName
-                if series.last?.layerName != name { series.append(LayerSeries(layerName: name, steps: [], meanAbsR: [])) }
+                if series.last?.layerName != name { series.append(LayerSeries(layerName: name, steps: [], values: [])) }
                 series[series.count - 1].steps.append(row["step"])
-                series[series.count - 1].meanAbsR.append(row["mean_abs_r"])
+                series[series.count - 1].values.append(row["value"])
             }
             return RunDetails(overview: overview, hyperparameters: hyperparameters, layers: layers,
                               finalEvaluations: finalMetrics, lastStep: lastStep, snapshotCount: snapshotCount,
-                              meanAbsRSeries: series)
+                              statistic: column, series: series)
         }
     }
 
@@ -168,11 +176,17 @@ extension TrackerDatabase {
     }
 }
 
-/// A hidden layer's mean |r| over the run's snapshot steps (nil where undefined).
+/// A probed layer's series of one snapshot statistic over the run's snapshot steps (nil where undefined).
 public struct LayerSeries: Sendable, Equatable {
     public var layerName: String
     public var steps: [Int]
-    public var meanAbsR: [Double?]
+    public var values: [Double?]
+
+    public init(layerName: String, steps: [Int], values: [Double?]) {
+        self.layerName = layerName
+        self.steps = steps
+        self.values = values
+    }
 }
 
 /// What `tracker show` needs about one run, as tables.
@@ -183,5 +197,7 @@ public struct RunDetails: Sendable {
     public var finalEvaluations: ResultTable
     public var lastStep: ResultTable
     public var snapshotCount: Int
-    public var meanAbsRSeries: [LayerSeries]
+    /// The statistic of ``series`` (a column of `snapshots`, `mean_abs_r` by default).
+    public var statistic: String
+    public var series: [LayerSeries]
 }

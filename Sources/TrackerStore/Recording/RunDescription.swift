@@ -211,9 +211,16 @@ public struct SnapshotRow: Sendable, Equatable {
     public var pairCount: Int
     public var meanAbsR: Double?
     public var meanR: Double?
+    /// The values of the recorder's ``RunRecorder/statisticColumns``, in that order (nil or non-finite: NULL).
+    public var statistics: [Double?]
+    /// The histogram of r as `snapshot_histograms.counts` stores it (40 little-endian UInt32), or nil for none.
+    public var histogram: Data?
 
     public init(step: Int, layerIndex: Int, reduction: String = "none", probeSamples: Int, units: Int, deadUnits: Int,
-                nonFiniteUnits: Int = 0, pairCount: Int, meanAbsR: Double?, meanR: Double?) {
+                nonFiniteUnits: Int = 0, pairCount: Int, meanAbsR: Double?, meanR: Double?,
+                statistics: [Double?] = [], histogram: Data? = nil) {
+        self.statistics = statistics
+        self.histogram = histogram
         self.step = step
         self.layerIndex = layerIndex
         self.reduction = reduction
@@ -224,5 +231,32 @@ public struct SnapshotRow: Sendable, Equatable {
         self.pairCount = pairCount
         self.meanAbsR = meanAbsR
         self.meanR = meanR
+    }
+}
+
+/// A correlation matrix kept with a snapshot (`tracker run --store-matrices`): the strict upper triangle of R, row by
+/// row, as float32 (NaN for pairs with a dead or non-finite unit). See `correlation_matrices` in docs/schema.md.
+public struct CorrelationMatrixRow: Sendable, Equatable {
+    public var step: Int
+    public var layerIndex: Int
+    public var reduction: String
+    public var units: Int
+    /// units · (units − 1) / 2 values: (0,1), (0,2), ..., (0,D−1), (1,2), ...
+    public var upperTriangle: [Float]
+
+    public init(step: Int, layerIndex: Int, reduction: String, units: Int, upperTriangle: [Float]) {
+        precondition(upperTriangle.count == units * (units - 1) / 2, "the strict upper triangle has D(D−1)/2 values")
+        self.step = step
+        self.layerIndex = layerIndex
+        self.reduction = reduction
+        self.units = units
+        self.upperTriangle = upperTriangle
+    }
+
+    /// The BLOB `correlation_matrices.upper_triangle` holds: the values as little-endian float32.
+    public var littleEndianBytes: Data {
+        var data = Data(capacity: upperTriangle.count * 4)
+        for value in upperTriangle { withUnsafeBytes(of: value.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
+        return data
     }
 }

@@ -24,21 +24,39 @@ public final class RunRecorder {
     private var penalties: [StepPenaltyRow] = []
     private var evaluations: [EvaluationRow] = []
     private var snapshots: [SnapshotRow] = []
+    private var matrices: [CorrelationMatrixRow] = []
+    /// The statistic columns of `snapshots` that ``SnapshotRow/statistics`` fills, beyond `mean_abs_r` and `mean_r`.
+    public let statisticColumns: [String]
+    private let snapshotSQL: String
 
-    init(database: TrackerDatabase, runID: Int64) {
+    /// The statistic columns every tracker schema has, written from ``SnapshotRow/meanAbsR`` and ``SnapshotRow/meanR``.
+    public static let baseStatisticColumns = ["mean_abs_r", "mean_r"]
+
+    init(database: TrackerDatabase, runID: Int64, statisticColumns: [String] = []) {
         self.database = database
         self.runID = runID
+        self.statisticColumns = statisticColumns
+        let columns = ["run_id", "step", "layer_index", "reduction", "probe_samples", "units", "dead_units",
+                       "non_finite_units", "pair_count", "mean_abs_r", "mean_r"] + statisticColumns
+        snapshotSQL = "INSERT INTO snapshots (" + columns.map { "\"\($0)\"" }.joined(separator: ", ") + ") VALUES ("
+            + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
         steps.reserveCapacity(1024)
         snapshots.reserveCapacity(256)
     }
 
     /// Rows waiting for the next ``flush()``.
-    public var pendingRows: Int { steps.count + penalties.count + evaluations.count + snapshots.count }
+    public var pendingRows: Int { steps.count + penalties.count + evaluations.count + snapshots.count + matrices.count }
 
     public func record(step row: StepMetricsRow) { steps.append(row) }
     public func record(penalty row: StepPenaltyRow) { penalties.append(row) }
     public func record(evaluation row: EvaluationRow) { evaluations.append(row) }
-    public func record(snapshot row: SnapshotRow) { snapshots.append(row) }
+    /// Buffers a snapshot; `row.statistics` must hold one value per ``statisticColumns``.
+    public func record(snapshot row: SnapshotRow) {
+        precondition(row.statistics.count == statisticColumns.count,
+                     "a snapshot row has \(row.statistics.count) statistics for \(statisticColumns.count) columns")
+        snapshots.append(row)
+    }
+    public func record(matrix row: CorrelationMatrixRow) { matrices.append(row) }
 
     /// Writes every buffered row and the run's heartbeat in one transaction. On failure nothing of the batch is
     /// written and the rows stay buffered.
@@ -85,11 +103,7 @@ public final class RunRecorder {
                     try binder.execute(db)
                 }
             }
-            let snapshotStatement = try db.cachedStatement(sql: """
-                INSERT INTO snapshots (run_id, step, layer_index, reduction, probe_samples, units, dead_units,
-                    non_finite_units, pair_count, mean_abs_r, mean_r)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
+            let snapshotStatement = try db.cachedStatement(sql: snapshotSQL)
             for row in snapshots {
                 var binder = DirectBinder(snapshotStatement)
                 binder.integer(1, runID)
@@ -103,7 +117,31 @@ public final class RunRecorder {
                 binder.integer(9, row.pairCount)
                 binder.real(10, row.meanAbsR)
                 binder.real(11, row.meanR)
+                for (offset, value) in row.statistics.enumerated() { binder.real(Int32(12 + offset), value) }
                 try binder.execute(db)
+            }
+            if snapshots.contains(where: { $0.histogram != nil }) {
+                let histogramStatement = try db.cachedStatement(sql: """
+                    INSERT INTO snapshot_histograms (run_id, step, layer_index, reduction, counts) VALUES (?, ?, ?, ?, ?)
+                    """)
+                for row in snapshots {
+                    guard let counts = row.histogram else { continue }
+                    var binder = DirectBinder(histogramStatement)
+                    binder.integer(1, runID)
+                    binder.integer(2, row.step)
+                    binder.integer(3, row.layerIndex)
+                    binder.text(4, row.reduction)
+                    binder.blob(5, counts)
+                    try binder.execute(db)
+                }
+            }
+            for row in matrices {
+                try db.execute(
+                    sql: """
+                        INSERT INTO correlation_matrices (run_id, step, layer_index, reduction, units, upper_triangle)
+                        VALUES (?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [runID, row.step, row.layerIndex, row.reduction, row.units, row.littleEndianBytes])
             }
             for row in evaluations {
                 try db.execute(
@@ -120,6 +158,7 @@ public final class RunRecorder {
         penalties.removeAll(keepingCapacity: true)
         evaluations.removeAll(keepingCapacity: true)
         snapshots.removeAll(keepingCapacity: true)
+        matrices.removeAll(keepingCapacity: true)
     }
 
     /// Flushes what is buffered, then sets the run's final status, end time and error message.
@@ -165,6 +204,14 @@ private struct DirectBinder {
     /// Binds TEXT (SQLite copies it: SQLITE_TRANSIENT).
     mutating func text(_ index: Int32, _ value: String) {
         record(sqlite3_bind_text(statement.sqliteStatement, index, value, -1, transientDestructor))
+    }
+
+    /// Binds a BLOB (SQLite copies it).
+    mutating func blob(_ index: Int32, _ value: Data) {
+        let code = value.withUnsafeBytes { bytes in
+            sqlite3_bind_blob(statement.sqliteStatement, index, bytes.baseAddress, Int32(bytes.count), transientDestructor)
+        }
+        record(code)
     }
 
     /// Binds a REAL, or NULL when the value is nil, NaN or infinite (SQLite has no NaN; NULL says "not finite").

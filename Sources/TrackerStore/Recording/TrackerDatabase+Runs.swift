@@ -7,7 +7,15 @@ extension TrackerDatabase {
     ///
     /// Architecture, hyperparameter set and data set rows are shared between runs with identical content
     /// (same SHA-256 of the canonical JSON), so `GROUP BY hyperparameter_set_id` groups seeds of one setting.
-    public func beginRun(_ run: RunDescription) throws -> RunRecorder {
+    ///
+    /// - Parameter statisticColumns: the `snapshots` columns each ``SnapshotRow/statistics`` fills (beyond
+    ///   `mean_abs_r` and `mean_r`), e.g. the names of the selected statistics of the registry.
+    /// - Throws: ``StoreError/unknownStatistic(_:known:)`` for a name that is not a statistic column of this schema.
+    public func beginRun(_ run: RunDescription, statisticColumns: [String] = []) throws -> RunRecorder {
+        let known = try snapshotStatisticColumns()
+        if let unknown = statisticColumns.first(where: { !known.contains($0) || Self.baseOnly($0) }) {
+            throw StoreError.unknownStatistic(unknown, known: known.filter { !Self.baseOnly($0) })
+        }
         let now = Timestamp.string()
         let runID: Int64 = try write { db in
             let architectureID = try insertArchitecture(run.architecture, db)
@@ -36,7 +44,17 @@ extension TrackerDatabase {
             }
             return runID
         }
-        return RunRecorder(database: self, runID: runID)
+        return RunRecorder(database: self, runID: runID, statisticColumns: statisticColumns)
+    }
+
+    private static func baseOnly(_ column: String) -> Bool { RunRecorder.baseStatisticColumns.contains(column) }
+
+    /// The statistic columns of `snapshots` in this file's schema (every REAL column: `mean_abs_r`, `mean_r`, and
+    /// those migration 0009 and later add), in table order.
+    public func snapshotStatisticColumns() throws -> [String] {
+        try read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM pragma_table_info('snapshots') WHERE type = 'REAL' ORDER BY cid")
+        }
     }
 
     private func insertArchitecture(_ architecture: ArchitectureDescription, _ db: Database) throws -> Int64 {

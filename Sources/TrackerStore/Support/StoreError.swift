@@ -48,6 +48,8 @@ public enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
     case damaged(path: String, detail: String)
     /// A file could not be written or renamed.
     case unwritable(path: String)
+    /// No correlation matrix is stored for that run, layer and step; `available` lists the steps that have one.
+    case noStoredMatrix(run: Int64, layer: String, step: Int?, available: [Int])
     /// The disk or the process's file-size limit is full, or the device failed a write: the transaction was rolled
     /// back, earlier commits stand.
     case diskFull(path: String)
@@ -107,6 +109,14 @@ public enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
             return "\(path) is damaged (\(detail)); it was left unchanged (see `tracker check`)"
         case .unwritable(let path):
             return "cannot write \(path)"
+        case .noStoredMatrix(let run, let layer, let step, let available):
+            let at = step.map { " at step \($0)" } ?? ""
+            if available.isEmpty {
+                return "run \(run) stored no correlation matrix of \(layer)\(at) (tracker run --store-matrices EVERY keeps them)"
+            }
+            let steps = available.count > 12 ? available.prefix(12).map(String.init).joined(separator: ", ") + ", ..."
+                : available.map(String.init).joined(separator: ", ")
+            return "run \(run) stored no correlation matrix of \(layer)\(at) (stored steps: \(steps))"
         case .diskFull(let path):
             return "cannot write \(path): no space left (a full disk or file-size limit) or a failing device; "
                 + "everything committed before is intact"

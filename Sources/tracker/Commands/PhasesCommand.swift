@@ -7,7 +7,8 @@ import TrackerStore
 
 /// The phase-detector options `phases` and `compare` share.
 struct DetectorOptions: ParsableArguments {
-    @Option(name: .customLong("stat"), help: "The snapshot statistic analysed (mean_abs_r or mean_r).")
+    @Option(name: .customLong("stat"),
+            help: "The snapshot statistic analysed: any scalar statistic (tracker statistics lists them).")
     var statistic = "mean_abs_r"
 
     @Option(help: "A peak, a rise or a decay needs at least this many noise sigmas (k).")
@@ -26,9 +27,9 @@ struct DetectorOptions: ParsableArguments {
     func validate() throws {
         guard prominence.isFinite, prominence >= 0 else { throw ValidationError("--prominence must be ≥ 0") }
         guard minAmplitude.isFinite, minAmplitude >= 0 else { throw ValidationError("--min-amplitude must be ≥ 0") }
-        guard TrackerDatabase.snapshotStatistics.contains(statistic) else {
+        guard SnapshotStatistic.named(statistic)?.kind == .scalar else {
             throw ValidationError("--stat: no snapshot statistic named '\(statistic)' (known: "
-                                  + TrackerDatabase.snapshotStatistics.joined(separator: ", ") + ")")
+                                  + SnapshotStatistic.scalars.map(\.name).joined(separator: ", ") + ")")
         }
     }
 }

@@ -186,6 +186,17 @@ struct RunCommand: ParsableCommand {
                              + "possible; test labels stay true; default: off)."))
     var shuffleLabels: Bool?
 
+    @Option(help: ArgumentHelp(
+        "Snapshot statistics: default, all, or names separated by commas (default,effective_rank); "
+            + "tracker statistics lists them with their cost.", valueName: "default|all|list"))
+    var statistics: String?
+
+    @Option(help: ArgumentHelp(
+        "Keep the correlation matrix of every probe point at every EVERY-th snapshot (0: never; a matrix of D units "
+            + "takes 2·D·(D−1) bytes, at most \(ExperimentRunner.largestStoredMatrixBytes >> 20) MiB).",
+        valueName: "every"))
+    var storeMatrices: Int?
+
     @Option(help: "A name for the run.")
     var name: String?
 
@@ -235,7 +246,8 @@ struct RunCommand: ParsableCommand {
             ("decov", text(decov)),
             ("batch", text(batch)), ("epochs", text(epochs)), ("seed", text(seed)), ("threads", text(threads)),
             ("snapshot-every", text(snapshotEvery)), ("test-samples", text(testSamples)),
-            ("probe-samples", text(probeSamples)), ("shuffle-labels", text(shuffleLabels)), ("name", text(name)),
+            ("probe-samples", text(probeSamples)), ("shuffle-labels", text(shuffleLabels)), ("statistics", text(statistics)),
+            ("store-matrices", text(storeMatrices)), ("name", text(name)),
             ("tag", tags.isEmpty ? nil : .list(tags)),
         ]
         return values.compactMap { key, value in value.map { GivenSetting(key: key, value: $0, origin: .commandLine) } }
@@ -364,6 +376,7 @@ enum RunSummary {
                 ("test_accuracy", number(outcome.finalTest?.accuracy)), ("test_loss", number(outcome.finalTest?.loss)),
                 ("train_accuracy", number(outcome.finalTrain?.accuracy)), ("wall_time", number(outcome.wallTime)),
                 ("snapshot_time", number(outcome.snapshotTime)),
+                ("matrix_bytes", JSONText.object(outcome.matrixBytes.map { ($0.name, "\($0.bytes)") })),
                 ("layers", "[" + layers.joined(separator: ",") + "]"),
             ]) + "\n"
         }
@@ -375,6 +388,11 @@ enum RunSummary {
         }
         lines.append(outcome.layers.isEmpty ? "no probed layers, so no correlation snapshots"
                      : "correlation snapshots at \(outcome.snapshotSteps) steps; mean |r| per probed layer:")
+        if !outcome.matrixBytes.isEmpty {
+            lines.append("correlation matrices stored, each: " + outcome.matrixBytes.map {
+                "\($0.name) \(ByteCountFormatter.string(fromByteCount: Int64($0.bytes), countStyle: .binary))"
+            }.joined(separator: ", "))
+        }
         for layer in outcome.layers {
             func text(_ value: Double?) -> String { value.map { String(format: "%.4f", $0) } ?? "-" }
             var line = "  \(layer.name): peak \(text(layer.peakMeanAbsR)) at step \(layer.peakStep), "

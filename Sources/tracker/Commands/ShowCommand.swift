@@ -1,13 +1,17 @@
 // `tracker show RUN`: one run's settings, final metrics and correlation trajectory.
 import ArgumentParser
+import TrackerAnalysis
 import TrackerStore
 
 struct ShowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
-        abstract: "Show one run: hyperparameters, architecture, final metrics, and mean |r| per hidden layer.",
+        abstract: "Show one run: hyperparameters, architecture, final metrics, and a snapshot statistic per probed layer.",
         discussion: """
-            Example: tracker show 3   or   tracker show 1b2c3d4e
+            Example: tracker show 3   or   tracker show 1b2c3d4e   or   tracker show 3 --stat effective_rank
+
+            --stat picks the snapshot statistic shown per layer (mean_abs_r by default; tracker statistics lists \
+            them all). A run recorded before it existed, or without it selected, shows it as undefined.
 
             --config prints every setting of the run as YAML, which `tracker run --config FILE` reads: \
             tracker show 3 --config > run.yaml
@@ -19,8 +23,18 @@ struct ShowCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The run: its integer id or a unique prefix of its uuid.", valueName: "run"))
     var reference: String
 
+    @Option(name: .customLong("stat"), help: "The snapshot statistic per layer: any scalar statistic (tracker statistics lists them).")
+    var statistic = "mean_abs_r"
+
     @Flag(help: "Print the run's settings as YAML for `tracker run --config` instead (the name and tags left out).")
     var config = false
+
+    func validate() throws {
+        guard SnapshotStatistic.named(statistic)?.kind == .scalar else {
+            throw ValidationError("--stat: no snapshot statistic named '\(statistic)' (known: "
+                                  + SnapshotStatistic.scalars.map(\.name).joined(separator: ", ") + ")")
+        }
+    }
 
     func run() throws {
         let store = try database.openForReading()
@@ -34,7 +48,7 @@ struct ShowCommand: ParsableCommand {
             print(text, terminator: "")
             return
         }
-        let details = try store.runDetails(try store.resolveRun(reference))
+        let details = try store.runDetails(try store.resolveRun(reference), statistic: statistic)
         print(RunDetailsWriter.render(details, as: output.format), terminator: "")
     }
 }
@@ -44,18 +58,18 @@ enum RunDetailsWriter {
     static func render(_ details: RunDetails, as format: OutputFormat) -> String {
         let correlation = ResultTable(
             columns: ["layer", "snapshots", "start", "peak", "peak_step", "final", "trajectory"],
-            rows: details.meanAbsRSeries.map { series in
-                let defined = zip(series.steps, series.meanAbsR).compactMap { step, value in value.map { (step, $0) } }
+            rows: details.series.map { series in
+                let defined = zip(series.steps, series.values).compactMap { step, value in value.map { (step, $0) } }
                 let peak = defined.max { $0.1 < $1.1 }
                 return [.text(series.layerName), .integer(Int64(series.steps.count)),
                         defined.first.map { .real($0.1) } ?? .null, peak.map { .real($0.1) } ?? .null,
                         peak.map { .integer(Int64($0.0)) } ?? .null, defined.last.map { .real($0.1) } ?? .null,
-                        .text(Sparkline.render(series.meanAbsR))]
+                        .text(Sparkline.render(series.values))]
             })
         let sections: [(String, ResultTable)] = [
             ("hyperparameters", details.hyperparameters), ("layers", details.layers),
             ("last_step", details.lastStep), ("final_evaluations", details.finalEvaluations),
-            ("mean_abs_r", correlation),
+            (details.statistic, correlation),
         ]
         switch format {
         case .json:

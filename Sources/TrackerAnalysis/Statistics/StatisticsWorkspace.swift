@@ -1,0 +1,505 @@
+// StatisticsWorkspace: every registered statistic of a probe point's activations, on reusable buffers.
+import Foundation
+import TrackerNumerics
+
+/// Computes the selected statistics of ``SnapshotStatistic/all`` for row-major (samples, units) activations, on top
+/// of ``CorrelationWorkspace``'s Gram matrix, with buffers that grow to the largest shape seen and are then reused.
+///
+/// ```swift
+/// let workspace = StatisticsWorkspace(selection: .standard)
+/// let values = activations.withUnsafeBufferPointer {
+///     workspace.compute($0, samples: 256, units: 128, labels: probeLabels, series: 0)
+/// }
+/// values["mean_r_squared"]   // Double?
+/// ```
+///
+/// **Cost.** Everything of cost ``SnapshotStatistic/Cost/pairs`` comes from one pass over the upper triangle of R
+/// (a second only for `sd_r`, whose two-pass sum avoids the cancellation of mean(r²) − mean(r)²), with the unit
+/// variances for C: C_ij = r_ij σ_i σ_j, so tr C = Σ σ², tr C² = Σ σ⁴ + 2 Σ_{i<j} r_ij² σ_i² σ_j², and DeCov's sum is
+/// Σ_{i<j} r_ij² σ_i² σ_j². Class selectivity reads the activations once more. Effective rank decomposes the
+/// (live × live) C, or the (N × N) Gram X Xᵀ when N is smaller (same non-zero eigenvalues). CKA multiplies the
+/// centred activations by the stored ones of the series' first and previous snapshots (one (D × D) product each).
+///
+/// **State.** CKA compares a snapshot with earlier ones of the same *series* (a probe point and reduction, numbered
+/// by the caller): the workspace keeps the centred activations of each series' first and latest snapshot. Without
+/// CKA selected nothing is kept between calls.
+///
+/// Results do not depend on the workspace's history other than through those references. Not thread-safe.
+public final class StatisticsWorkspace {
+    public let selection: StatisticSelection
+    private let correlation = CorrelationWorkspace()
+    private let eigenvalueScratch = EigenvalueWorkspace()
+    private let chosen: [Bool]
+    private let wantsSpread: Bool
+    private let wantsHistogram: Bool
+    private let wantsSelectivity: Bool
+    private let wantsEffectiveRank: Bool
+    private let wantsSimilarity: Bool
+
+    /// (N, D) centred activations X = Z·diag(‖x_j − μ_j‖) (live units; 0 elsewhere), for CKA and the N × N Gram.
+    private var centered = Scratch<Double>()
+    /// (D, D) cross products for CKA, and the matrix handed to LAPACK.
+    private var square = Scratch<Double>()
+    private var eigenvalues = Scratch<Double>()
+    private var rowSquares = Scratch<Double>()
+    /// (classes, D) sums of shifted activations per class, and per class the row count.
+    private var classSums = Scratch<Double>()
+    private var classCounts = Scratch<Int>()
+    private var minimums = Scratch<Double>()
+    /// Per unit ‖x_j − μ_j‖ for live units, 0 for the others (the column scale of X = Z·diag(scale)).
+    private var scales = Scratch<Double>()
+    private var liveIndices = Scratch<Int>()
+    private var references: [Int: SeriesReferences] = [:]
+    /// The units of the last computed matrix (for ``lastUpperTriangle()``).
+    private var lastUnits = 0
+
+    /// A workspace for `selection` (the default set unless given).
+    public init(selection: StatisticSelection = .standard) {
+        self.selection = selection
+        let flags = SnapshotStatistic.all.map { selection.statistics.contains($0) }
+        chosen = flags
+        func wants(_ name: String) -> Bool { flags[SnapshotStatistic.index(of: name)] }
+        wantsSpread = wants("sd_r")
+        wantsHistogram = wants("r_histogram")
+        wantsSelectivity = wants("class_selectivity")
+        wantsEffectiveRank = wants("effective_rank")
+        wantsSimilarity = ["cka_previous", "cka_initial", "cka_previous_debiased", "cka_initial_debiased"].contains(where: wants)
+    }
+
+    /// The strict upper triangle of R from the last ``compute(_:samples:units:labels:series:)``, row by row
+    /// ((0,1), (0,2), ..., (0,D−1), (1,2), ...), as `Float`: D(D−1)/2 values, clamped to [−1, 1], NaN for a pair with
+    /// a dead or non-finite unit.
+    public func lastUpperTriangle() -> [Float] {
+        let u = lastUnits
+        let count = u * (u - 1) / 2
+        guard count > 0 else { return [] }
+        let gram = correlation.gram
+        let classes = correlation.classes
+        return [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            var index = 0
+            for i in 0..<u {
+                for j in (i + 1)..<u {
+                    buffer[index] = classes[i] == .live && classes[j] == .live
+                        ? Float(CorrelationWorkspace.clamped(gram[i * u + j])) : .nan
+                    index += 1
+                }
+            }
+            initialized = count
+        }
+    }
+
+    /// Forgets the stored snapshots CKA compares with (a new run).
+    public func forgetReferences() { references.removeAll() }
+
+    /// The statistics of row-major (samples, units) `Float` activations.
+    ///
+    /// - Parameters:
+    ///   - labels: the class of each row (≥ 0), for `class_selectivity`; nil leaves it undefined.
+    ///   - series: which probe point (and reduction) this is, for CKA's references; any stable integer.
+    /// - Precondition: `values.count == samples · units`; `labels`, when given, has `samples` elements ≥ 0.
+    public func compute(_ values: UnsafeBufferPointer<Float>, samples: Int, units: Int,
+                        labels: UnsafeBufferPointer<Int32>? = nil, series: Int = 0) -> SnapshotStatisticValues {
+        computeGeneric(values, samples: samples, units: units, labels: labels, series: series)
+    }
+
+    /// The statistics of row-major (samples, units) `Double` activations (same contract as the `Float` version).
+    public func compute(_ values: UnsafeBufferPointer<Double>, samples: Int, units: Int,
+                        labels: UnsafeBufferPointer<Int32>? = nil, series: Int = 0) -> SnapshotStatisticValues {
+        computeGeneric(values, samples: samples, units: units, labels: labels, series: series)
+    }
+
+    // MARK: Computation
+
+    private func slot(_ name: String) -> Int { SnapshotStatistic.index(of: name) }
+
+    private func computeGeneric<Value: BinaryFloatingPoint>(
+        _ values: UnsafeBufferPointer<Value>, samples n: Int, units u: Int, labels: UnsafeBufferPointer<Int32>?,
+        series: Int) -> SnapshotStatisticValues
+    {
+        precondition(labels == nil || labels!.count == n, "labels must give one class per row (\(n))")
+        let (dead, nonFinite) = correlation.computeGram(values, samples: n, units: u)
+        lastUnits = u
+        let live = u - dead - nonFinite
+        let pairCount = live * (live - 1) / 2
+        var out = [Double?](repeating: nil, count: SnapshotStatistic.all.count)
+        func set(_ name: String, _ value: Double?) {
+            let index = slot(name)
+            if chosen[index], let value, value.isFinite { out[index] = value }
+        }
+        if n >= 1 { set("noise_floor_abs_r", NoiseFloor.meanAbsR(probeSamples: n)) }
+        if u > 0 { set("dead_fraction", Double(dead) / Double(u)) }
+
+        var meanAbsR: Double?
+        var meanR: Double?
+        var histogram: [UInt32]?
+        guard nonFinite == 0 else {
+            if wantsSimilarity { recordUndefinedReference(series: series, samples: n, units: u) }
+            return SnapshotStatisticValues(
+                summary: CorrelationSummary(units: u, samples: n, deadUnits: dead, nonFiniteUnits: nonFinite,
+                                            pairCount: pairCount, meanAbsR: nil, meanR: nil),
+                values: out, histogram: nil)
+        }
+
+        let gram = correlation.gram
+        let classes = correlation.classes
+        let squares = correlation.sumsOfSquares  // Σ_k (x_kj − μ_j)² per unit
+        // Σ over live units of ‖x_j − μ_j‖² and of its square; dead units count 0.
+        var totalSquares = 0.0
+        var totalSquaresSquared = 0.0
+        for j in 0..<u where classes[j] == .live {
+            totalSquares += squares[j]
+            totalSquaresSquared += squares[j] * squares[j]
+        }
+
+        // The pass over live pairs: sums per row, then over rows (rounding grows with units, not units²).
+        var totalAbsolute = 0.0, total = 0.0, totalSquared = 0.0, crossSum = 0.0
+        var above05 = 0, above09 = 0
+        var largest = 0.0
+        var counts = [UInt32](repeating: 0, count: wantsHistogram ? CorrelationHistogram.binCount : 0)
+        if pairCount > 0 {
+            counts.withUnsafeMutableBufferPointer { bins in
+                for i in 0..<u where classes[i] == .live {
+                    let row = gram + i * u
+                    var rowAbsolute = 0.0, rowTotal = 0.0, rowSquared = 0.0, rowCross = 0.0
+                    for j in (i + 1)..<u where classes[j] == .live {
+                        let r = CorrelationWorkspace.clamped(row[j])
+                        let magnitude = r.magnitude
+                        let square = r * r
+                        rowAbsolute += magnitude
+                        rowTotal += r
+                        rowSquared += square
+                        rowCross += square * squares[j]
+                        if magnitude > 0.5 { above05 += 1 }
+                        if magnitude > 0.9 { above09 += 1 }
+                        if magnitude > largest { largest = magnitude }
+                        if wantsHistogram { bins[CorrelationHistogram.bin(r)] += 1 }
+                    }
+                    totalAbsolute += rowAbsolute
+                    total += rowTotal
+                    totalSquared += rowSquared
+                    crossSum += rowCross * squares[i]
+                }
+            }
+            let count = Double(pairCount)
+            meanAbsR = totalAbsolute / count
+            meanR = total / count
+            set("mean_abs_r", meanAbsR)
+            set("mean_r", meanR)
+            set("mean_r_squared", totalSquared / count)
+            set("fraction_abs_r_above_0_5", Double(above05) / count)
+            set("fraction_abs_r_above_0_9", Double(above09) / count)
+            set("max_abs_r", largest)
+            if wantsHistogram { histogram = counts }
+            if wantsSpread, let mean = meanR {
+                var deviations = 0.0
+                for i in 0..<u where classes[i] == .live {
+                    let row = gram + i * u
+                    var rowDeviations = 0.0
+                    for j in (i + 1)..<u where classes[j] == .live {
+                        let deviation = CorrelationWorkspace.clamped(row[j]) - mean
+                        rowDeviations += deviation * deviation
+                    }
+                    deviations += rowDeviations
+                }
+                set("sd_r", (deviations / count).squareRoot())
+            }
+        }
+        let rows = Double(n)
+        // ‖XᵀX‖²_F = N² tr(C²) over all units.
+        let gramNormSquared = totalSquaresSquared + 2 * crossSum
+        if u >= 2 && n >= 1 { set("decov_per_pair", crossSum / (rows * rows) / Double(u * (u - 1))) }
+        if totalSquares > 0 { set("participation_ratio", totalSquares * totalSquares / gramNormSquared) }
+        if wantsSelectivity, let labels { set("class_selectivity", selectivity(values, samples: n, units: u, labels: labels)) }
+        if wantsEffectiveRank, live >= 1 { set("effective_rank", effectiveRank(samples: n, units: u, live: live)) }
+        if wantsSimilarity {
+            let (previous, initial) = similarity(series: series, samples: n, units: u, gramNormSquared: gramNormSquared,
+                                                 squaredNorm: totalSquares)
+            set("cka_previous", previous?.biased)
+            set("cka_previous_debiased", previous?.debiased)
+            set("cka_initial", initial?.biased)
+            set("cka_initial_debiased", initial?.debiased)
+        }
+        return SnapshotStatisticValues(
+            summary: CorrelationSummary(units: u, samples: n, deadUnits: dead, nonFiniteUnits: 0,
+                                        pairCount: pairCount, meanAbsR: meanAbsR, meanR: meanR),
+            values: out, histogram: histogram)
+    }
+
+    /// Mean class selectivity over live units whose activations are all ≥ 0 (Morcos et al. 2018); nil without such a
+    /// unit or with fewer than two classes among the rows.
+    ///
+    /// Class means are accumulated on values shifted by the unit's first value x₀ (exact for float32 input), so that
+    /// μ_max − μ_rest = d_max − d_rest loses nothing to a large offset, and μ_max + μ_rest = 2x₀ + d_max + d_rest.
+    private func selectivity<Value: BinaryFloatingPoint>(_ values: UnsafeBufferPointer<Value>, samples n: Int,
+                                                         units u: Int, labels: UnsafeBufferPointer<Int32>) -> Double? {
+        guard n >= 2, u >= 1, let x = values.baseAddress else { return nil }
+        var classCount = 0
+        for label in labels {
+            precondition(label >= 0, "class labels must be ≥ 0, got \(label)")
+            classCount = max(classCount, Int(label) + 1)
+        }
+        let sums = classSums.reserve(classCount * u)
+        let counts = classCounts.reserve(classCount)
+        let minimum = minimums.reserve(u)
+        sums.initialize(repeating: 0, count: classCount * u)
+        counts.initialize(repeating: 0, count: classCount)
+        for j in 0..<u { minimum[j] = Double(x[j]) }
+        for k in 0..<n {
+            let label = Int(labels[k])
+            counts[label] += 1
+            let row = x + k * u
+            let sum = sums + label * u
+            for j in 0..<u {
+                let value = Double(row[j])
+                sum[j] += value - Double(x[j])
+                if value < minimum[j] { minimum[j] = value }
+            }
+        }
+        var present = 0
+        for c in 0..<classCount where counts[c] > 0 { present += 1 }
+        guard present >= 2 else { return nil }
+        let classes = correlation.classes
+        var total = 0.0
+        var included = 0
+        for j in 0..<u where classes[j] == .live && minimum[j] >= 0 {
+            var largest = -Double.infinity
+            var sum = 0.0
+            for c in 0..<classCount where counts[c] > 0 {
+                let mean = sums[c * u + j] / Double(counts[c])
+                sum += mean
+                if mean > largest { largest = mean }
+            }
+            let rest = (sum - largest) / Double(present - 1)
+            let denominator = 2 * Double(x[j]) + largest + rest
+            guard denominator > 0 else { continue }
+            total += (largest - rest) / denominator
+            included += 1
+        }
+        return included > 0 ? total / Double(included) : nil
+    }
+
+    /// Fills `centered` with X = Z·diag(‖x_j − μ_j‖) (zero columns for units that are not live) and `rowSquares`
+    /// with Σ_j X_kj² per row.
+    private func fillCentered(samples n: Int, units u: Int) {
+        let z = correlation.normalized
+        let classes = correlation.classes
+        let squares = correlation.sumsOfSquares
+        let scale = scales.reserve(u)
+        for j in 0..<u { scale[j] = classes[j] == .live ? squares[j].squareRoot() : 0 }
+        let x = centered.reserve(n * u)
+        let rowSum = rowSquares.reserve(n)
+        for k in 0..<n {
+            var sum = 0.0
+            for j in 0..<u {
+                let value = z[k * u + j] * scale[j]
+                x[k * u + j] = value
+                sum += value * value
+            }
+            rowSum[k] = sum
+        }
+    }
+
+    /// exp(entropy) of the normalised eigenvalues of C over the live units (see the registry entry).
+    private func effectiveRank(samples n: Int, units u: Int, live: Int) -> Double? {
+        if live == 1 { return 1 }
+        let order: Int
+        let matrix: UnsafeMutablePointer<Double>
+        if n < live {
+            // The (N, N) Gram X Xᵀ has the same non-zero eigenvalues as XᵀX.
+            fillCentered(samples: n, units: u)
+            order = n
+            matrix = square.reserve(n * n)
+            BLAS.rowGramUpper(c: matrix, a: centered.pointer, k: n, n: u)
+        } else {
+            order = live
+            matrix = square.reserve(live * live)
+            let indices = liveIndices.reserve(live)
+            let classes = correlation.classes
+            var count = 0
+            for j in 0..<u where classes[j] == .live {
+                indices[count] = j
+                count += 1
+            }
+            let gram = correlation.gram
+            let squares = correlation.sumsOfSquares
+            for a in 0..<live {
+                let i = indices[a]
+                matrix[a * live + a] = squares[i]
+                for b in (a + 1)..<live {
+                    let j = indices[b]
+                    matrix[a * live + b] = CorrelationWorkspace.clamped(gram[i * u + j])
+                        * (squares[i] * squares[j]).squareRoot()
+                }
+            }
+        }
+        let lambda = eigenvalues.reserve(order)
+        guard BLAS.symmetricEigenvalues(matrix: matrix, n: order, eigenvalues: lambda,
+                                        workspace: eigenvalueScratch) else { return nil }
+        var sum = 0.0
+        for k in 0..<order { sum += max(lambda[k], 0) }
+        guard sum > 0 else { return nil }
+        var entropy = 0.0
+        for k in 0..<order where lambda[k] > 0 {
+            let p = lambda[k] / sum
+            entropy -= p * Foundation.log(p)
+        }
+        return Foundation.exp(entropy)
+    }
+
+    // MARK: CKA
+
+    /// The biased and debiased linear CKA of the current snapshot against its series' previous and first snapshots,
+    /// then the current snapshot becomes the previous one.
+    private func similarity(series: Int, samples n: Int, units u: Int, gramNormSquared: Double,
+                            squaredNorm: Double) -> (previous: CKA?, initial: CKA?) {
+        fillCentered(samples: n, units: u)
+        let current = ReferenceView(rows: n, units: u, centered: centered.pointer, rowSquares: rowSquares.pointer,
+                                    gramNormSquared: gramNormSquared, squaredNorm: squaredNorm, isValid: true)
+        guard let stored = references[series] else {
+            let first = SeriesReferences(initial: SnapshotReference(current), previous: SnapshotReference(current))
+            references[series] = first
+            return (nil, gramNormSquared > 0 ? CKA(biased: 1, debiased: n >= 4 ? 1 : nil) : nil)
+        }
+        let previous = compare(current, with: stored.previous)
+        let initial = compare(current, with: stored.initial)
+        stored.previous.store(current)
+        return (previous, initial)
+    }
+
+    /// Stores an undefined snapshot (non-finite activations) as the series' previous one (and first, if it is).
+    private func recordUndefinedReference(series: Int, samples n: Int, units u: Int) {
+        let view = ReferenceView(rows: n, units: u, centered: nil, rowSquares: nil, gramNormSquared: 0, squaredNorm: 0,
+                                 isValid: false)
+        if let stored = references[series] {
+            stored.previous.store(view)
+        } else {
+            references[series] = SeriesReferences(initial: SnapshotReference(view), previous: SnapshotReference(view))
+        }
+    }
+
+    struct CKA {
+        var biased: Double?
+        var debiased: Double?
+    }
+
+    /// Linear CKA from ‖XᵀY‖²_F = Σ (XᵀY)², ‖XᵀX‖_F, ‖YᵀY‖_F; debiased with Kornblith et al.'s feature-space form of
+    /// the unbiased HSIC estimator: h(a, b) = ⟨a, b⟩ − N/(N−2) Σ_k a_k b_k + ‖X‖²‖Y‖²/((N−1)(N−2)).
+    private func compare(_ x: ReferenceView, with y: SnapshotReference) -> CKA? {
+        guard y.isValid, x.isValid, y.rows == x.rows, y.units == x.units, x.gramNormSquared > 0,
+              y.gramNormSquared > 0 else { return nil }
+        let n = x.rows, u = x.units
+        let product = square.reserve(u * u)
+        BLAS.crossProduct(c: product, a: x.centered!, b: y.centered.pointer, n: u, m: u, k: n)
+        var crossNormSquared = 0.0
+        for i in 0..<u {
+            var rowSum = 0.0
+            for j in 0..<u { rowSum += product[i * u + j] * product[i * u + j] }
+            crossNormSquared += rowSum
+        }
+        let biased = crossNormSquared / (x.gramNormSquared * y.gramNormSquared).squareRoot()
+        var debiased: Double?
+        if n >= 4 {
+            let rows = Double(n)
+            func unbiased(_ inner: Double, _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ normA: Double,
+                          _ normB: Double) -> Double {
+                var dot = 0.0
+                for k in 0..<n { dot += a[k] * b[k] }
+                return inner - rows / (rows - 2) * dot + normA * normB / ((rows - 1) * (rows - 2))
+            }
+            let xRows = x.rowSquares!, yRows = UnsafePointer(y.rowSquares.pointer)
+            let xy = unbiased(crossNormSquared, xRows, yRows, x.squaredNorm, y.squaredNorm)
+            let xx = unbiased(x.gramNormSquared, xRows, xRows, x.squaredNorm, x.squaredNorm)
+            let yy = unbiased(y.gramNormSquared, yRows, yRows, y.squaredNorm, y.squaredNorm)
+            if xx > 0 && yy > 0 { debiased = xy / (xx * yy).squareRoot() }
+        }
+        return CKA(biased: biased, debiased: debiased)
+    }
+}
+
+/// The current snapshot's centred activations, borrowed from the workspace's buffers.
+private struct ReferenceView {
+    var rows: Int
+    var units: Int
+    var centered: UnsafePointer<Double>?
+    var rowSquares: UnsafePointer<Double>?
+    var gramNormSquared: Double
+    var squaredNorm: Double
+    var isValid: Bool
+
+    init(rows: Int, units: Int, centered: UnsafeMutablePointer<Double>?, rowSquares: UnsafeMutablePointer<Double>?,
+         gramNormSquared: Double, squaredNorm: Double, isValid: Bool) {
+        self.rows = rows
+        self.units = units
+        self.centered = centered.map { UnsafePointer($0) }
+        self.rowSquares = rowSquares.map { UnsafePointer($0) }
+        self.gramNormSquared = gramNormSquared
+        self.squaredNorm = squaredNorm
+        self.isValid = isValid
+    }
+}
+
+/// A stored snapshot of one series: its centred activations (N × D), row sums of squares, ‖XᵀX‖²_F and ‖X‖².
+private final class SnapshotReference {
+    var rows = 0
+    var units = 0
+    var centered = Scratch<Double>()
+    var rowSquares = Scratch<Double>()
+    var gramNormSquared = 0.0
+    var squaredNorm = 0.0
+    var isValid = false
+
+    init(_ view: ReferenceView) { store(view) }
+
+    func store(_ view: ReferenceView) {
+        rows = view.rows
+        units = view.units
+        gramNormSquared = view.gramNormSquared
+        squaredNorm = view.squaredNorm
+        isValid = view.isValid
+        guard view.isValid, let source = view.centered, let sourceRows = view.rowSquares else { return }
+        centered.reserve(rows * units).update(from: source, count: rows * units)
+        rowSquares.reserve(rows).update(from: sourceRows, count: rows)
+    }
+}
+
+private final class SeriesReferences {
+    let initial: SnapshotReference
+    let previous: SnapshotReference
+
+    init(initial: SnapshotReference, previous: SnapshotReference) {
+        self.initial = initial
+        self.previous = previous
+    }
+}
+
+/// Memory that grows to the largest size asked for and is reused (contents are not kept when it grows).
+struct Scratch<Element> {
+    private(set) var pointer: UnsafeMutablePointer<Element>
+    private var capacity = 0
+    private let owner: Owner
+
+    /// Frees the memory with the last copy of the scratch.
+    private final class Owner {
+        var pointer: UnsafeMutableRawPointer?
+        deinit { pointer?.deallocate() }
+    }
+
+    init() {
+        owner = Owner()
+        pointer = .allocate(capacity: 1)
+        owner.pointer = UnsafeMutableRawPointer(pointer)
+        capacity = 1
+    }
+
+    /// At least `count` elements (uninitialised for a trivial `Element`).
+    @discardableResult
+    mutating func reserve(_ count: Int) -> UnsafeMutablePointer<Element> {
+        if count > capacity {
+            pointer.deallocate()
+            pointer = .allocate(capacity: count)
+            owner.pointer = UnsafeMutableRawPointer(pointer)
+            capacity = count
+        }
+        return pointer
+    }
+}
