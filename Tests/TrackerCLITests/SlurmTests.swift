@@ -24,7 +24,7 @@ import Testing
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         // A file, not a pipe: daemons started by the harness could hold a pipe open long after it exits.
         let log = FileManager.default.temporaryDirectory.appending(path: "tracker-slurm-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: log) }
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
