@@ -8,11 +8,18 @@ import Testing
         defer { workspace.cleanup() }
         let root = try workspace.tracker("--help")
         #expect(root.status == 0)
-        for command in ["run", "runs", "show", "phases", "compare", "sql", "query"] {
+        for command in ["run", "runs", "show", "phases", "compare", "sql", "query", "export", "reap", "sweep",
+                        "matrix", "ingest"] {
             #expect(root.standardOutput.contains("  \(command) "), "root help lists \(command)")
             let help = try TrackerProcess.run([command, "--help"], in: workspace.url)
             #expect(help.status == 0, "\(command) --help")
             #expect(help.standardOutput.contains("--db"), "\(command) --help shows --db")
+        }
+        // Commands that take files as arguments instead of --db, or need no database.
+        for command in ["merge", "migrate", "check", "correlate", "statistics"] {
+            #expect(root.standardOutput.contains("  \(command) "), "root help lists \(command)")
+            let help = try TrackerProcess.run([command, "--help"], in: workspace.url)
+            #expect(help.status == 0 && help.standardOutput.contains("OVERVIEW:"), "\(command) --help")
         }
         let runHelp = try workspace.tracker("run", "--help")
         for option in ["--arch", "--lr", "--momentum", "--batch", "--epochs", "--seed", "--snapshot-every", "--name",
