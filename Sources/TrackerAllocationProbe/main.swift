@@ -7,6 +7,7 @@
 // data, runs a few warm-up steps (the first epoch's shuffle and lazy runtime set-up), then counts every malloc in
 // the next steps with ordo-one's malloc interposer. It prints one JSON line per architecture, and first a control
 // line whose window allocates on purpose, proving the counter is live (0 there means the interposer is not loaded).
+// TRACKER_PROBE_THREADS=N (default 1) sets OpenBLAS's threads and the trainer's (its layers split batches over them).
 // With TRACKER_PROBE_BACKTRACE=1 it writes a stack trace of every counted allocation to stderr (pipe it through
 // `swift demangle`): that is how to find what allocates when the test fails.
 import Foundation
@@ -52,7 +53,8 @@ func count(_ body: () -> Void) -> (mallocs: Int, bytes: Int) {
     return (statistics.mallocCount, statistics.mallocBytesCount)
 }
 
-BLAS.setThreadCount(Int(ProcessInfo.processInfo.environment["TRACKER_PROBE_THREADS"] ?? "1") ?? 1)
+let threads = Int(ProcessInfo.processInfo.environment["TRACKER_PROBE_THREADS"] ?? "1") ?? 1
+BLAS.setThreadCount(threads)
 var sink = 0
 let control = count { sink &+= allocateOnPurpose() }
 if ProcessInfo.processInfo.environment["TRACKER_PROBE_BACKTRACE"] == "1" { installBacktraceHook() }
@@ -75,7 +77,7 @@ for argument in CommandLine.arguments.dropFirst() {
         let regularizers = withDeCov
             ? architecture.probedLayerIndices.map { DeCovRegularizer(layer: architecture.layerNames[$0], weight: 0.1) } : []
         let trainer = try Trainer(architecture: architecture, options: options, training: data,
-                                  regularizers: regularizers)
+                                  regularizers: regularizers, threads: threads)
         for _ in 0..<8 { trainer.step() }          // beyond the first epoch (6 steps): a reshuffle is warmed up too
         let steps = 12
         let counted = count { for _ in 0..<steps { trainer.step() } }

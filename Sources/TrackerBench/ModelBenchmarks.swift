@@ -38,7 +38,7 @@ func benchmarkModel(_ name: String, batch: Int, steps: Int, threads: Int) throws
     let trainer = try Trainer(architecture: architecture,
                               options: TrainingOptions(learningRate: 0.01, momentum: 0.9, batchSize: batch,
                                                        epochs: (warmup + steps) / 4 + 1, seed: 0),
-                              training: data)
+                              training: data, threads: threads)
     for _ in 0..<warmup { trainer.step() }
     let clock = ContinuousClock()
     let elapsed = clock.measure { for _ in 0..<steps { trainer.step() } }

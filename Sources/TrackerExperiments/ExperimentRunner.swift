@@ -176,7 +176,8 @@ public final class ExperimentRunner {
                                                   scale: configuration.initializationScale))
         do {
             trainer = try Trainer(architecture: architecture, options: options, training: split.train,
-                                  regularizers: decovLayers.map { DeCovRegularizer(layer: $0, weight: configuration.decov) })
+                                  regularizers: decovLayers.map { DeCovRegularizer(layer: $0, weight: configuration.decov) },
+                                  threads: configuration.blasThreads)
         } catch {
             throw ConfigurationError(error.description, setting: error.setting)
         }

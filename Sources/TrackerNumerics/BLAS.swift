@@ -1,6 +1,7 @@
 // The one door to OpenBLAS for the whole package: matrix products, the symmetric rank-k update, LAPACK's symmetric
 // eigensolver, the thread setting.
 import CBLAS
+import Synchronization
 
 /// Dense linear algebra over row-major buffers. Every BLAS call in tracker (engine and analysis) goes through here.
 ///
@@ -18,6 +19,32 @@ public enum BLAS {
     /// not while another thread is inside a BLAS call.
     public static func setThreadCount(_ count: Int) {
         openblas_set_num_threads(Int32(Swift.max(1, Swift.min(count, 256))))
+    }
+
+    /// Nesting depth of single-threaded spans and the thread count to restore when the last one ends.
+    private static let singleThreadedSpans = Mutex<(depth: Int, savedCount: Int32)>((0, 1))
+
+    /// Sets OpenBLAS to one thread until the matching ``endSingleThreaded()``: for code that runs its own threads
+    /// (``WorkerPool``), where OpenBLAS's threads would only compete with them for the cores (and a threaded OpenBLAS
+    /// call from two threads at once would share one pool). Spans nest and may overlap across threads: the first
+    /// begin saves the count, the last end restores it. Costs a lock and, at the outer ends, a store.
+    public static func beginSingleThreaded() {
+        singleThreadedSpans.withLock { state in
+            if state.depth == 0 {
+                state.savedCount = openblas_get_num_threads()
+                if state.savedCount != 1 { openblas_set_num_threads(1) }
+            }
+            state.depth += 1
+        }
+    }
+
+    /// Ends a span begun by ``beginSingleThreaded()``; the last one to end restores the saved thread count.
+    public static func endSingleThreaded() {
+        singleThreadedSpans.withLock { state in
+            precondition(state.depth > 0, "endSingleThreaded without beginSingleThreaded")
+            state.depth -= 1
+            if state.depth == 0 && state.savedCount != 1 { openblas_set_num_threads(state.savedCount) }
+        }
     }
 
     /// C (m, n) = alpha · op(A) · op(B) + beta · C, all row-major single precision, through `cblas_sgemm`.

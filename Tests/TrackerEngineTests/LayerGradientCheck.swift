@@ -1,6 +1,7 @@
 // The finite-difference check every layer passes: analytic gradients of L = Σ c ⊙ layer(x) against central differences.
 import Testing
 import TrackerEngine
+import TrackerNumerics
 import TrackerTestSupport
 
 /// Central differences (f(θ+ε) − f(θ−ε)) / 2ε through the engine's own Float forward passes, ε = 1e-2.
@@ -25,12 +26,14 @@ func centralDifferences(_ point: [Float], _ f: ([Float]) -> Double) -> [Double] 
 }
 
 /// Runs `layer` forward into fresh buffers (cache and scratch sized as the layer asks) and returns its output.
+/// With `workers`, the layer may split the batch over their threads.
 func runForward(_ layer: any Layer, input: [Float], parameters: [Float], batchSize: Int,
-                mode: PassMode = .training, cache: inout [Float]) -> [Float] {
+                mode: PassMode = .training, workers: WorkerPool? = nil, cache: inout [Float]) -> [Float] {
     var output = [Float](repeating: 0, count: batchSize * layer.outputShape.count)
-    var scratch = [Float](repeating: 0, count: max(layer.scratchCount(batchSize: batchSize), 1))
+    var scratch = [Float](repeating: 0, count: max(layer.scratchCount(batchSize: batchSize,
+                                                                      threads: workers?.threadCount ?? 1), 1))
     cache = [Float](repeating: 0, count: max(layer.cacheCount(batchSize: batchSize), 1))
-    let context = LayerContext(mode: mode, batchSize: batchSize, seed: 1, step: 0, layerIndex: 0)
+    let context = LayerContext(mode: mode, batchSize: batchSize, seed: 1, step: 0, layerIndex: 0, workers: workers)
     layer.forward(output: &output, input: input, parameters: parameters.isEmpty ? [0] : parameters, cache: &cache,
                   scratch: &scratch, context: context)
     return output
@@ -39,8 +42,9 @@ func runForward(_ layer: any Layer, input: [Float], parameters: [Float], batchSi
 /// Checks dParameters (per tensor) and dInput of `layer` against central differences of L = Σ c ⊙ output, with
 /// the coefficients c, parameters and input given. Also checks that backward accumulates (adds to what is there),
 /// and that it leaves the gradients of state tensors (batch-norm running statistics) alone: they are not trained.
+/// With `workers`, every pass may split the batch over their threads.
 func checkLayerGradients(_ layer: any Layer, input: [Float], parameters: [Float], coefficients: [Float],
-                         batchSize: Int, mode: PassMode = .training,
+                         batchSize: Int, mode: PassMode = .training, workers: WorkerPool? = nil,
                          sourceLocation: SourceLocation = #_sourceLocation) {
     #expect(input.count == batchSize * layer.inputShape.count, sourceLocation: sourceLocation)
     #expect(parameters.count == layer.parameterCount, sourceLocation: sourceLocation)
@@ -48,18 +52,19 @@ func checkLayerGradients(_ layer: any Layer, input: [Float], parameters: [Float]
     func objective(_ parameters: [Float], _ input: [Float]) -> Double {
         var cache: [Float] = []
         let output = runForward(layer, input: input, parameters: parameters, batchSize: batchSize, mode: mode,
-                                cache: &cache)
+                                workers: workers, cache: &cache)
         return zip(output, coefficients).reduce(0) { $0 + Double($1.0) * Double($1.1) }
     }
     var cache: [Float] = []
     let output = runForward(layer, input: input, parameters: parameters, batchSize: batchSize, mode: mode,
-                            cache: &cache)
+                            workers: workers, cache: &cache)
     var dOutput = coefficients
     // Start the gradients at 1 to check that backward adds rather than overwrites.
     var dParameters = [Float](repeating: 1, count: max(layer.parameterCount, 1))
     var dInput = [Float](repeating: 1, count: input.count)
-    var scratch = [Float](repeating: 0, count: max(layer.scratchCount(batchSize: batchSize), 1))
-    let context = LayerContext(mode: mode, batchSize: batchSize, seed: 1, step: 0, layerIndex: 0)
+    var scratch = [Float](repeating: 0, count: max(layer.scratchCount(batchSize: batchSize,
+                                                                      threads: workers?.threadCount ?? 1), 1))
+    let context = LayerContext(mode: mode, batchSize: batchSize, seed: 1, step: 0, layerIndex: 0, workers: workers)
     layer.backward(dInput: &dInput, dParameters: &dParameters, dOutput: &dOutput, output: output, input: input,
                    parameters: parameters.isEmpty ? [0] : parameters, cache: &cache, scratch: &scratch,
                    context: context)

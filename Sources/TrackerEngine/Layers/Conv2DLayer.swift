@@ -29,9 +29,16 @@ import TrackerNumerics
 /// back, and the layer needs no cache at all. (With one OpenBLAS thread, conv2 forward went from 16 to 11 ms and
 /// backward from 28 to 24 ms against the whole-batch cached version.)
 ///
+/// **Threads.** With N > 1 ``LayerContext/workers``, the batch is cut into N contiguous slices (sizes differing by
+/// at most one) and each thread runs the groups of its slice with its own scratch and single-threaded BLAS; the
+/// per-image GEMMs are too small for OpenBLAS's own threading to pay. In backward, slice 0 adds into dParameters
+/// and slice s > 0 into its own zeroed partial gradient; the partials are then added in slice order, so the sums
+/// are fixed for a given N and repeat bit for bit (they differ from one thread's only in rounding).
+///
 /// **Memory** for a batch of B: no cache; scratch G·(C·Hp·Wp + R·P + O·P) values, G the samples per group (at most
 /// ``groupValues`` / (R·P), at least 1). For the reference CNN at B = 128: conv1 (1×28×28 → 16×28×28, K 5,
-/// D 2) G = 26, 3.4 MB; conv2 (16×14×14 → 32×14×14) G = 6, 2.2 MB.
+/// D 2) G = 26, 3.4 MB; conv2 (16×14×14 → 32×14×14) G = 6, 2.2 MB. With N threads: N times the scratch of a
+/// slice of ⌈B / N⌉ samples, plus N − 1 partial gradients of O·(R + 1) values.
 public struct Conv2DLayer: Layer, Hashable {
     public let inputShape: Shape
     /// Output channels O.
@@ -82,6 +89,9 @@ public struct Conv2DLayer: Layer, Hashable {
                 ParameterTensor(name: "bias", role: .bias, shape: [channels], initializer: .zeros)]
     }
 
+    /// O·R + O, the ``parameterCount``, without building the tensor list (which allocates).
+    private var weightAndBiasCount: Int { channels * columnRows + channels }
+
     /// Rows R = C·K·K of the column matrix.
     var columnRows: Int { inputShape.dimensions[0] * kernel * kernel }
     /// Output positions P = E·F per channel.
@@ -100,19 +110,59 @@ public struct Conv2DLayer: Layer, Hashable {
         groupSize(batchSize: batchSize) * (paddedSampleCount + columnRows * positions + channels * positions)
     }
 
+    /// Multiply-adds of the forward product, B·O·R·P: what decides whether a pass is split over threads.
+    private func work(batchSize: Int) -> Int { batchSize * channels * columnRows * positions }
+
+    /// Per thread the scratch of a slice of ⌈B / threads⌉ samples, then threads − 1 partial gradients.
+    public func scratchCount(batchSize: Int, threads: Int) -> Int {
+        if threads <= 1 { return scratchCount(batchSize: batchSize) }
+        return threads * scratchCount(batchSize: (batchSize + threads - 1) / threads)
+            + (threads - 1) * weightAndBiasCount
+    }
+
     /// output (B, O, E, F) = conv(input (B, C, H, W), weight) + bias.
     public func forward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, parameters: UnsafePointer<Float>,
                         cache: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, context: LayerContext) {
         let batchSize = context.batchSize
+        guard let workers = context.workers, batchSize > 1, workers.shouldSplit(work: work(batchSize: batchSize)) else {
+            forward(output: output, input: input, parameters: parameters, scratch: scratch, samples: 0..<batchSize)
+            return
+        }
+        workers.run(ForwardSlices(layer: self, output: output, input: input, parameters: parameters,
+                                  scratch: scratch, batchSize: batchSize, threads: workers.threadCount))
+    }
+
+    /// Forward with the batch cut into one slice per thread, each with its own part of the scratch.
+    private struct ForwardSlices: ParallelWork {
+        let layer: Conv2DLayer
+        let output: UnsafeMutablePointer<Float>
+        let input: UnsafePointer<Float>
+        let parameters: UnsafePointer<Float>
+        let scratch: UnsafeMutablePointer<Float>
+        let batchSize: Int
+        let threads: Int
+
+        func run(part: Int) {
+            let samples = WorkerPool.partRange(part, of: batchSize, parts: threads)
+            if samples.isEmpty { return }
+            let sliceScratch = layer.scratchCount(batchSize: (batchSize + threads - 1) / threads)
+            layer.forward(output: output, input: input, parameters: parameters, scratch: scratch + part * sliceScratch,
+                          samples: samples)
+        }
+    }
+
+    /// Forward over `samples` of the batch, one group after another, on the calling thread.
+    private func forward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
+                         parameters: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>, samples: Range<Int>) {
         let (outputChannels, rows, positions) = (channels, columnRows, positions)
-        let group = groupSize(batchSize: batchSize)
+        let group = groupSize(batchSize: samples.count)
         let padded = scratch
         let columns = padded + group * paddedSampleCount
         let product = columns + group * rows * positions
         let bias = parameters + outputChannels * rows
-        var first = 0
-        while first < batchSize {
-            let count = Swift.min(group, batchSize - first)
+        var first = samples.lowerBound
+        while first < samples.upperBound {
+            let count = Swift.min(group, samples.upperBound - first)
             let source = paddedGroup(padded: padded, input: input, firstSample: first, sampleCount: count)
             imageToColumns(columns: columns, padded: source, sampleCount: count)
             // product (O, count·P) = bias[o] + weight (O, R) · columns (R, count·P). Filling in the bias and
@@ -141,15 +191,64 @@ public struct Conv2DLayer: Layer, Hashable {
                          parameters: UnsafePointer<Float>, cache: UnsafeMutablePointer<Float>,
                          scratch: UnsafeMutablePointer<Float>, context: LayerContext) {
         let batchSize = context.batchSize
+        guard let workers = context.workers, batchSize > 1, workers.shouldSplit(work: work(batchSize: batchSize)) else {
+            backward(dInput: dInput, dParameters: dParameters, dOutput: dOutput, input: input, parameters: parameters,
+                     scratch: scratch, samples: 0..<batchSize)
+            return
+        }
+        let threads = workers.threadCount
+        let work = BackwardSlices(layer: self, dInput: dInput, dParameters: dParameters, dOutput: dOutput,
+                                  input: input, parameters: parameters, scratch: scratch, batchSize: batchSize,
+                                  threads: threads)
+        workers.run(work)
+        for part in 1..<threads where !workers.partRange(part, of: batchSize).isEmpty {
+            addRow(dParameters, work.partials + (part - 1) * weightAndBiasCount, count: weightAndBiasCount)
+        }
+    }
+
+    /// Backward with the batch cut into one slice per thread, each with its own part of the scratch; slice 0 adds
+    /// into dParameters, slice s > 0 into the zeroed partial gradient s − 1 after the slices' scratch.
+    private struct BackwardSlices: ParallelWork {
+        let layer: Conv2DLayer
+        let dInput: UnsafeMutablePointer<Float>?
+        let dParameters: UnsafeMutablePointer<Float>
+        let dOutput: UnsafePointer<Float>
+        let input: UnsafePointer<Float>
+        let parameters: UnsafePointer<Float>
+        let scratch: UnsafeMutablePointer<Float>
+        let batchSize: Int
+        let threads: Int
+
+        var sliceScratch: Int { layer.scratchCount(batchSize: (batchSize + threads - 1) / threads) }
+        var partials: UnsafeMutablePointer<Float> { scratch + threads * sliceScratch }
+
+        func run(part: Int) {
+            let samples = WorkerPool.partRange(part, of: batchSize, parts: threads)
+            if samples.isEmpty { return }
+            var target = dParameters
+            if part > 0 {
+                target = partials + (part - 1) * layer.weightAndBiasCount
+                target.update(repeating: 0, count: layer.weightAndBiasCount)
+            }
+            layer.backward(dInput: dInput, dParameters: target, dOutput: dOutput, input: input,
+                           parameters: parameters, scratch: scratch + part * sliceScratch, samples: samples)
+        }
+    }
+
+    /// Backward over `samples` of the batch, one group after another, on the calling thread, adding into
+    /// `dParameters` and into those samples' rows of `dInput`.
+    private func backward(dInput: UnsafeMutablePointer<Float>?, dParameters: UnsafeMutablePointer<Float>,
+                          dOutput: UnsafePointer<Float>, input: UnsafePointer<Float>, parameters: UnsafePointer<Float>,
+                          scratch: UnsafeMutablePointer<Float>, samples: Range<Int>) {
         let (outputChannels, rows, positions) = (channels, columnRows, positions)
-        let group = groupSize(batchSize: batchSize)
+        let group = groupSize(batchSize: samples.count)
         let padded = scratch
         let columns = padded + group * paddedSampleCount
         let gathered = columns + group * rows * positions
         let dBias = dParameters + outputChannels * rows
-        var first = 0
-        while first < batchSize {
-            let count = Swift.min(group, batchSize - first)
+        var first = samples.lowerBound
+        while first < samples.upperBound {
+            let count = Swift.min(group, samples.upperBound - first)
             let source = paddedGroup(padded: padded, input: input, firstSample: first, sampleCount: count)
             imageToColumns(columns: columns, padded: source, sampleCount: count)
             // gathered (O, count·P): gathered[o, b·P + p] = dOutput[first + b, o, p]; dBias[o] += its row sum.

@@ -4,6 +4,11 @@ import TrackerNumerics
 /// A fully connected (affine) layer y = x · Wᵀ + b. Any input shape is read as a flat vector of its values.
 ///
 /// Parameters, in order: weight (outputSize, inputSize) row-major, then bias (outputSize).
+///
+/// **Threads.** With N > 1 ``LayerContext/workers`` and enough work, each thread computes its own contiguous block of
+/// every result with single-threaded BLAS: forward and ∂input a block of batch rows, dWeight and dBias a block of
+/// units. No thread sums into another's values, so no partial sums are needed and every value is the same sum as
+/// on one thread.
 public struct DenseLayer: Layer, Hashable {
     /// Fan-in: values per input sample.
     public let inputSize: Int
@@ -35,17 +40,81 @@ public struct DenseLayer: Layer, Hashable {
     /// output (B, out) = input (B, in) · weightᵀ + bias.
     public func forward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, parameters: UnsafePointer<Float>,
                         cache: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, context: LayerContext) {
-        Self.affineForward(output: output, input: input, weight: parameters, bias: parameters + outputSize * inputSize,
-                           batchSize: context.batchSize, inputSize: inputSize, outputSize: outputSize)
+        let batchSize = context.batchSize
+        guard let workers = context.workers, workers.shouldSplit(work: batchSize * inputSize * outputSize) else {
+            Self.affineForward(output: output, input: input, weight: parameters,
+                               bias: parameters + outputSize * inputSize, batchSize: batchSize, inputSize: inputSize,
+                               outputSize: outputSize)
+            return
+        }
+        workers.run(ForwardRows(layer: self, output: output, input: input, parameters: parameters,
+                                batchSize: batchSize, threads: workers.threadCount))
     }
 
     public func backward(dInput: UnsafeMutablePointer<Float>?, dParameters: UnsafeMutablePointer<Float>,
                          dOutput: UnsafeMutablePointer<Float>, output: UnsafePointer<Float>, input: UnsafePointer<Float>,
                          parameters: UnsafePointer<Float>, cache: UnsafeMutablePointer<Float>,
                          scratch: UnsafeMutablePointer<Float>, context: LayerContext) {
-        Self.affineBackward(dInput: dInput, dWeight: dParameters, dBias: dParameters + outputSize * inputSize,
-                            dOutput: dOutput, input: input, weight: parameters,
-                            batchSize: context.batchSize, inputSize: inputSize, outputSize: outputSize)
+        let batchSize = context.batchSize
+        guard let workers = context.workers, workers.shouldSplit(work: batchSize * inputSize * outputSize) else {
+            Self.affineBackward(dInput: dInput, dWeight: dParameters, dBias: dParameters + outputSize * inputSize,
+                                dOutput: dOutput, input: input, weight: parameters,
+                                batchSize: batchSize, inputSize: inputSize, outputSize: outputSize)
+            return
+        }
+        workers.run(BackwardBlocks(layer: self, dInput: dInput, dParameters: dParameters, dOutput: dOutput,
+                                   input: input, parameters: parameters, batchSize: batchSize,
+                                   threads: workers.threadCount))
+    }
+
+    /// Forward with each thread computing a block of batch rows.
+    private struct ForwardRows: ParallelWork {
+        let layer: DenseLayer
+        let output: UnsafeMutablePointer<Float>
+        let input: UnsafePointer<Float>
+        let parameters: UnsafePointer<Float>
+        let batchSize: Int
+        let threads: Int
+
+        func run(part: Int) {
+            let rows = WorkerPool.partRange(part, of: batchSize, parts: threads)
+            let (inputSize, outputSize) = (layer.inputSize, layer.outputSize)
+            DenseLayer.affineForward(output: output + rows.lowerBound * outputSize,
+                                     input: input + rows.lowerBound * inputSize, weight: parameters,
+                                     bias: parameters + outputSize * inputSize, batchSize: rows.count,
+                                     inputSize: inputSize, outputSize: outputSize)
+        }
+    }
+
+    /// Backward with each thread computing dWeight and dBias for a block of units and dInput for a block of rows.
+    private struct BackwardBlocks: ParallelWork {
+        let layer: DenseLayer
+        let dInput: UnsafeMutablePointer<Float>?
+        let dParameters: UnsafeMutablePointer<Float>
+        let dOutput: UnsafePointer<Float>
+        let input: UnsafePointer<Float>
+        let parameters: UnsafePointer<Float>
+        let batchSize: Int
+        let threads: Int
+
+        func run(part: Int) {
+            let (inputSize, outputSize) = (layer.inputSize, layer.outputSize)
+            let units = WorkerPool.partRange(part, of: outputSize, parts: threads)
+            // dWeight[units] (u, in) += dOutput[:, units]ᵀ · input, the column block read in place (lda = out).
+            BLAS.gemm(c: dParameters + units.lowerBound * inputSize, a: dOutput + units.lowerBound, transposeA: true,
+                      b: input, transposeB: false, m: units.count, n: inputSize, k: batchSize, beta: 1,
+                      lda: outputSize)
+            let dBias = dParameters + outputSize * inputSize
+            for row in 0..<batchSize {
+                let dOutputRow = dOutput + row * outputSize
+                for unit in units { dBias[unit] += dOutputRow[unit] }
+            }
+            guard let dInput else { return }
+            let rows = WorkerPool.partRange(part, of: batchSize, parts: threads)
+            BLAS.gemm(c: dInput + rows.lowerBound * inputSize, a: dOutput + rows.lowerBound * outputSize,
+                      transposeA: false, b: parameters, transposeB: false, m: rows.count, n: inputSize,
+                      k: outputSize, beta: 1)
+        }
     }
 
     /// output (B, out) = input (B, in) · weight (out, in)ᵀ + bias (out); overwrites `output`.

@@ -1,4 +1,5 @@
 // The layer protocol: shapes, parameter tensors with roles, cache and scratch sizes, and a forward/backward pair.
+import TrackerNumerics
 
 /// Whether a pass trains (dropout active, batch statistics) or evaluates (deterministic, running statistics).
 public enum PassMode: Sendable, Hashable {
@@ -18,14 +19,22 @@ public struct LayerContext: Sendable {
     public var step: Int
     /// Index of the layer in ``Network/layers``.
     public var layerIndex: Int
+    /// Threads a layer may split its batch over (see ``Layer/scratchCount(batchSize:threads:)``); nil = one thread.
+    /// ``Network`` sets its own pool here; with the same thread count, results repeat bit for bit.
+    public var workers: WorkerPool?
 
-    public init(mode: PassMode, batchSize: Int, seed: UInt64 = 0, step: Int = 0, layerIndex: Int = 0) {
+    public init(mode: PassMode, batchSize: Int, seed: UInt64 = 0, step: Int = 0, layerIndex: Int = 0,
+                workers: WorkerPool? = nil) {
         self.mode = mode
         self.batchSize = batchSize
         self.seed = seed
         self.step = step
         self.layerIndex = layerIndex
+        self.workers = workers
     }
+
+    /// Threads of ``workers`` (1 without a pool).
+    public var threadCount: Int { workers?.threadCount ?? 1 }
 
     /// A generator determined by (seed, step, layer) alone, for stochastic layers (dropout): the same run draws the
     /// same numbers whatever else happened before, so runs stay reproducible and layers independent.
@@ -89,8 +98,9 @@ public struct ParameterTensor: Sendable, Hashable {
 /// - `parameters` is this layer's slice of the network's flat parameter buffer: its ``parameterTensors`` one after
 ///   the other; `dParameters` has the same layout.
 /// - `cache` holds ``cacheCount(batchSize:)`` values that forward writes and the matching backward reads (e.g.
-///   pre-activations, pooling arg-maxes, recurrent gates); `scratch` holds ``scratchCount(batchSize:)`` values of
-///   temporary space shared by all layers, valid only during one call.
+///   pre-activations, pooling arg-maxes, recurrent gates); `scratch` holds ``scratchCount(batchSize:threads:)``
+///   values (threads = ``LayerContext/threadCount``) of temporary space shared by all layers, valid only during one
+///   call.
 /// - `backward` accumulates (`+=`) into `dParameters` and `dInput`, which the caller zeroed before the step; layers
 ///   run backward in reverse order. It may overwrite `dOutput`.
 /// - Neither call allocates.
@@ -105,6 +115,10 @@ public protocol Layer: Sendable {
     func cacheCount(batchSize: Int) -> Int
     /// Temporary values the layer needs during one call for a batch of `batchSize`.
     func scratchCount(batchSize: Int) -> Int
+    /// Temporary values for one call when the context has `threads` ``LayerContext/workers`` (at least
+    /// ``scratchCount(batchSize:)``; by default exactly that, for layers that do not split their batch). Must not
+    /// decrease when `batchSize` decreases: the network sizes scratch once, for its capacity.
+    func scratchCount(batchSize: Int, threads: Int) -> Int
 
     /// output (B, outputShape) = layer(input (B, inputShape)), B = context.batchSize.
     func forward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, parameters: UnsafePointer<Float>,
@@ -129,6 +143,7 @@ extension Layer {
     public var parameterCount: Int { parameterTensors.reduce(0) { $0 + $1.count } }
     public func cacheCount(batchSize: Int) -> Int { 0 }
     public func scratchCount(batchSize: Int) -> Int { 0 }
+    public func scratchCount(batchSize: Int, threads: Int) -> Int { scratchCount(batchSize: batchSize) }
     public func updateState(parameters: UnsafeMutablePointer<Float>, cache: UnsafePointer<Float>,
                             context: LayerContext) {}
 }

@@ -52,6 +52,12 @@ public enum RecurrentCell: String, Sendable, Hashable, CaseIterable {
 /// fused element-wise row kernels. Backward is full back-propagation through time (no truncation): per step the gate
 /// gradients and one GEMM for ∂L/∂h_{t−1}; after the loop one GEMM each for dW_hh, dW_ih and dInput.
 ///
+/// **Threads.** With N > 1 ``LayerContext/workers``, the batch is cut into N contiguous slices of samples and each
+/// thread runs the whole recurrence of its slice, forward and backward, with single-threaded BLAS (one fork and join
+/// per pass instead of OpenBLAS's per GEMM, 2·T per pass). Slice 0 adds its parameter gradients into dParameters and
+/// slice s > 0 into its own zeroed partial in the scratch, added in slice order after the join: the sums are fixed
+/// for a given N and repeat bit for bit (they differ from one thread's only in rounding).
+///
 /// Cache (values per sample): RNN none (the output holds h); LSTM T·6H (activated gates i, f, g, o; c; tanh c);
 /// GRU T·4H (activated gates r, z, n; W_hn h + b_hn). σ and tanh are vectorisable rational
 /// approximations within 4e-7 of the exact values (see `RecurrentMath`).
@@ -79,6 +85,12 @@ public struct RecurrentLayer: Layer, Hashable {
 
     /// GH: rows of the weight matrices.
     private var gateWidth: Int { cell.gateCount * hiddenSize }
+
+    /// The ``parameterCount`` (GH·F + GH·H + biases: H, 4H or 6H), without building the tensor list (which
+    /// allocates).
+    private var weightAndBiasCount: Int {
+        gateWidth * (inputSize + hiddenSize) + (cell == .gru ? 2 * gateWidth : cell == .lstm ? gateWidth : hiddenSize)
+    }
 
     public var parameterTensors: [ParameterTensor] {
         let (gates, hidden) = (cell.gateCount, hiddenSize)
@@ -125,16 +137,64 @@ public struct RecurrentLayer: Layer, Hashable {
         }
     }
 
+    /// Multiply-adds of the forward products, B·T·GH·(F + H): what decides whether a pass is split over threads.
+    private func work(batchSize: Int) -> Int { batchSize * steps * gateWidth * (inputSize + hiddenSize) }
+
+    /// Per thread beyond the first, a partial gradient of every parameter (see the type's documentation).
+    public func scratchCount(batchSize: Int, threads: Int) -> Int {
+        scratchCount(batchSize: batchSize) + Swift.max(0, threads - 1) * weightAndBiasCount
+    }
+
     /// output (B, T, H) = the hidden states h_1 … h_T of the recurrence over input (B, T, F).
     public func forward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, parameters: UnsafePointer<Float>,
                         cache: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, context: LayerContext) {
-        let (batchSize, steps, hidden, width) = (context.batchSize, steps, hiddenSize, gateWidth)
-        let rows = batchSize * steps
+        let batchSize = context.batchSize
+        guard let workers = context.workers, batchSize > 1, workers.shouldSplit(work: work(batchSize: batchSize)) else {
+            forward(output: output, input: input, parameters: parameters, cache: cache, scratch: scratch,
+                    batchSize: batchSize, samples: 0..<batchSize)
+            return
+        }
+        workers.run(ForwardSlices(layer: self, output: output, input: input, parameters: parameters, cache: cache,
+                                  scratch: scratch, batchSize: batchSize, threads: workers.threadCount))
+    }
+
+    /// Forward with the batch cut into one slice of samples per thread.
+    private struct ForwardSlices: ParallelWork {
+        let layer: RecurrentLayer
+        let output: UnsafeMutablePointer<Float>
+        let input: UnsafePointer<Float>
+        let parameters: UnsafePointer<Float>
+        let cache: UnsafeMutablePointer<Float>
+        let scratch: UnsafeMutablePointer<Float>
+        let batchSize: Int
+        let threads: Int
+
+        func run(part: Int) {
+            let samples = WorkerPool.partRange(part, of: batchSize, parts: threads)
+            if samples.isEmpty { return }
+            layer.forward(output: output, input: input, parameters: parameters, cache: cache, scratch: scratch,
+                          batchSize: batchSize, samples: samples)
+        }
+    }
+
+    /// The recurrence for `samples` of a batch of `batchSize` (which fixes where each (B, T, ·) region of the cache
+    /// starts), on the calling thread. Every buffer is sample-major, so a slice's rows are contiguous in each.
+    private func forward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
+                         parameters: UnsafePointer<Float>, cache: UnsafeMutablePointer<Float>,
+                         scratch: UnsafeMutablePointer<Float>, batchSize: Int, samples: Range<Int>) {
+        let (steps, hidden, width) = (steps, hiddenSize, gateWidth)
+        let (first, count) = (samples.lowerBound, samples.count)
+        let (allRows, rows) = (batchSize * steps, count * steps)
         let recurrentWeight = parameters + width * inputSize
         let bias = recurrentWeight + width * hidden
-        // Pre-activations (B, T, GH): the RNN builds them in the output, the gated cells in the cache.
-        let gates = cell == .rnn ? output : cache
-        // (B·T, GH) = (B·T, F) · W_ihᵀ; biases are added in the element-wise loops.
+        let output = output + first * steps * hidden
+        let input = input + first * steps * inputSize
+        // Pre-activations (B, T, GH): the RNN builds them in the output, the gated cells in the cache. Then the
+        // cache holds (B, T, H) LSTM c or GRU hn, and (B, T, H) LSTM tanh c.
+        let gates = cell == .rnn ? output : cache + first * steps * width
+        let cells = cache + allRows * width + first * steps * hidden
+        let cellTanh = cache + allRows * (width + hidden) + first * steps * hidden
+        // (rows, GH) = (rows, F) · W_ihᵀ; biases are added in the element-wise loops.
         BLAS.gemm(c: gates, a: input, transposeA: false, b: parameters, transposeB: true,
                   m: rows, n: width, k: inputSize)
         for step in 0..<steps {
@@ -142,30 +202,29 @@ public struct RecurrentLayer: Layer, Hashable {
             if step > 0 && cell != .gru {
                 // gates[:, t] (B, GH) += h_{t−1} (B, H) · W_hhᵀ, both read in place in their (B, T, ·) buffers.
                 BLAS.gemm(c: gatesOfStep, a: output + (step - 1) * hidden, transposeA: false,
-                          b: recurrentWeight, transposeB: true, m: batchSize, n: width, k: hidden, beta: 1,
+                          b: recurrentWeight, transposeB: true, m: count, n: width, k: hidden, beta: 1,
                           lda: steps * hidden, ldc: steps * width)
             }
             switch cell {
             case .rnn:
-                RecurrentMath.rnnForwardStep(output: output, bias: bias, step: step, batchSize: batchSize,
+                RecurrentMath.rnnForwardStep(output: output, bias: bias, step: step, batchSize: count,
                                              steps: steps, hidden: hidden)
             case .lstm:
-                let cells = cache + rows * width
-                RecurrentMath.lstmForwardStep(output: output, gates: gates, cells: cells,
-                                              cellTanh: cells + rows * hidden, bias: bias, step: step,
-                                              batchSize: batchSize, steps: steps, hidden: hidden)
+                RecurrentMath.lstmForwardStep(output: output, gates: gates, cells: cells, cellTanh: cellTanh,
+                                              bias: bias, step: step, batchSize: count, steps: steps, hidden: hidden)
             case .gru:
                 // W_hh h_{t−1} (B, 3H) goes to scratch, not onto the gates: r multiplies its n block.
+                let projection = scratch + first * width
                 if step > 0 {
-                    BLAS.gemm(c: scratch, a: output + (step - 1) * hidden, transposeA: false,
-                              b: recurrentWeight, transposeB: true, m: batchSize, n: width, k: hidden,
+                    BLAS.gemm(c: projection, a: output + (step - 1) * hidden, transposeA: false,
+                              b: recurrentWeight, transposeB: true, m: count, n: width, k: hidden,
                               lda: steps * hidden)
                 } else {
-                    scratch.update(repeating: 0, count: batchSize * width)
+                    projection.update(repeating: 0, count: count * width)
                 }
-                RecurrentMath.gruForwardStep(output: output, gates: gates, candidateRecurrent: cache + rows * width,
-                                             recurrentProjection: scratch, bias: bias, recurrentBias: bias + width,
-                                             step: step, batchSize: batchSize, steps: steps, hidden: hidden)
+                RecurrentMath.gruForwardStep(output: output, gates: gates, candidateRecurrent: cells,
+                                             recurrentProjection: projection, bias: bias, recurrentBias: bias + width,
+                                             step: step, batchSize: count, steps: steps, hidden: hidden)
             }
         }
     }
@@ -177,35 +236,99 @@ public struct RecurrentLayer: Layer, Hashable {
                          dOutput: UnsafeMutablePointer<Float>, output: UnsafePointer<Float>, input: UnsafePointer<Float>,
                          parameters: UnsafePointer<Float>, cache: UnsafeMutablePointer<Float>,
                          scratch: UnsafeMutablePointer<Float>, context: LayerContext) {
-        let (batchSize, steps, hidden, width) = (context.batchSize, steps, hiddenSize, gateWidth)
-        let rows = batchSize * steps
+        let batchSize = context.batchSize
+        guard let workers = context.workers, batchSize > 1, workers.shouldSplit(work: work(batchSize: batchSize)) else {
+            backward(dInput: dInput, dParameters: dParameters, dOutput: dOutput, output: output, input: input,
+                     parameters: parameters, cache: cache, scratch: scratch, batchSize: batchSize,
+                     samples: 0..<batchSize)
+            return
+        }
+        let work = BackwardSlices(layer: self, dInput: dInput, dParameters: dParameters, dOutput: dOutput,
+                                  output: output, input: input, parameters: parameters, cache: cache,
+                                  scratch: scratch, batchSize: batchSize, threads: workers.threadCount)
+        workers.run(work)
+        for part in 1..<workers.threadCount where !workers.partRange(part, of: batchSize).isEmpty {
+            RecurrentMath.addRow(dParameters, work.partials + (part - 1) * weightAndBiasCount,
+                                 count: weightAndBiasCount)
+        }
+    }
+
+    /// Backward with the batch cut into one slice of samples per thread; slice 0 adds into dParameters, slice
+    /// s > 0 into the zeroed partial gradient s − 1 after the layer's scratch.
+    private struct BackwardSlices: ParallelWork {
+        let layer: RecurrentLayer
+        let dInput: UnsafeMutablePointer<Float>?
+        let dParameters: UnsafeMutablePointer<Float>
+        let dOutput: UnsafeMutablePointer<Float>
+        let output: UnsafePointer<Float>
+        let input: UnsafePointer<Float>
+        let parameters: UnsafePointer<Float>
+        let cache: UnsafeMutablePointer<Float>
+        let scratch: UnsafeMutablePointer<Float>
+        let batchSize: Int
+        let threads: Int
+
+        var partials: UnsafeMutablePointer<Float> { scratch + layer.scratchCount(batchSize: batchSize) }
+
+        func run(part: Int) {
+            let samples = WorkerPool.partRange(part, of: batchSize, parts: threads)
+            if samples.isEmpty { return }
+            var target = dParameters
+            if part > 0 {
+                target = partials + (part - 1) * layer.weightAndBiasCount
+                target.update(repeating: 0, count: layer.weightAndBiasCount)
+            }
+            layer.backward(dInput: dInput, dParameters: target, dOutput: dOutput, output: output, input: input,
+                           parameters: parameters, cache: cache, scratch: scratch, batchSize: batchSize,
+                           samples: samples)
+        }
+    }
+
+    /// Back-propagation through time for `samples` of a batch of `batchSize` (which fixes the cache and scratch
+    /// layout), on the calling thread: adds their share of the parameter gradients to `dParameters`.
+    private func backward(dInput: UnsafeMutablePointer<Float>?, dParameters: UnsafeMutablePointer<Float>,
+                          dOutput: UnsafeMutablePointer<Float>, output: UnsafePointer<Float>,
+                          input: UnsafePointer<Float>, parameters: UnsafePointer<Float>,
+                          cache: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, batchSize: Int,
+                          samples: Range<Int>) {
+        let (steps, hidden, width) = (steps, hiddenSize, gateWidth)
+        let (first, count) = (samples.lowerBound, samples.count)
+        let (allRows, rows) = (batchSize * steps, count * steps)
         let recurrentWeight = parameters + width * inputSize
         let dWeight = dParameters
         let dRecurrentWeight = dParameters + width * inputSize
         let dBias = dRecurrentWeight + width * hidden
+        let dOutput = dOutput + first * steps * hidden
+        let output = output + first * steps * hidden
+        let input = input + first * steps * inputSize
+        let gates = UnsafePointer(cache + first * steps * width)
+        let cells = UnsafePointer(cache + allRows * width + first * steps * hidden)
+        let cellTanh = UnsafePointer(cache + allRows * (width + hidden) + first * steps * hidden)
 
         // h_{t−1} for every row (B, T, H), zero at t = 0: the right operand of the single dW_hh product.
-        let previousHidden = scratch
-        for sample in 0..<batchSize {
+        let previousHidden = scratch + first * steps * hidden
+        for sample in 0..<count {
             let target = previousHidden + sample * steps * hidden
             target.update(repeating: 0, count: hidden)
             (target + hidden).update(from: output + sample * steps * hidden, count: (steps - 1) * hidden)
         }
 
-        // Gate gradients (B, T, GH): the recurrent side (W_hh, ∂h_{t−1}) and the input side (W_ih, ∂x, biases).
+        // Gate gradients (B, T, GH): the recurrent side (W_hh, ∂h_{t−1}) and the input side (W_ih, ∂x, biases);
+        // for the LSTM, the carried ∂L/∂c (B, H) after them.
         let dRecurrentGates: UnsafeMutablePointer<Float>
         let dInputGates: UnsafeMutablePointer<Float>
+        let dCell = scratch + allRows * (hidden + width) + first * hidden
         switch cell {
         case .rnn:
             dRecurrentGates = dOutput
             dInputGates = dOutput
         case .lstm:
-            dRecurrentGates = scratch + rows * hidden
+            dRecurrentGates = scratch + allRows * hidden + first * steps * width
             dInputGates = dRecurrentGates
-            (dRecurrentGates + rows * width).update(repeating: 0, count: batchSize * hidden)
+            dCell.update(repeating: 0, count: count * hidden)
         case .gru:
-            dRecurrentGates = scratch + rows * hidden
-            dInputGates = dRecurrentGates + rows * width
+            dRecurrentGates = scratch + allRows * hidden + first * steps * width
+            dInputGates = scratch + allRows * (hidden + width) + first * steps * width
         }
 
         var step = steps - 1
@@ -213,29 +336,27 @@ public struct RecurrentLayer: Layer, Hashable {
             defer { step -= 1 }
             switch cell {
             case .rnn:
-                RecurrentMath.rnnBackwardStep(dOutput: dOutput, output: output, step: step, batchSize: batchSize,
+                RecurrentMath.rnnBackwardStep(dOutput: dOutput, output: output, step: step, batchSize: count,
                                               steps: steps, hidden: hidden)
             case .lstm:
-                let cells = cache + rows * width
-                RecurrentMath.lstmBackwardStep(dGates: dRecurrentGates, dCell: dRecurrentGates + rows * width,
-                                               dOutput: dOutput, gates: cache, cells: cells,
-                                               cellTanh: cells + rows * hidden, step: step, batchSize: batchSize,
+                RecurrentMath.lstmBackwardStep(dGates: dRecurrentGates, dCell: dCell, dOutput: dOutput, gates: gates,
+                                               cells: cells, cellTanh: cellTanh, step: step, batchSize: count,
                                                steps: steps, hidden: hidden)
             case .gru:
                 RecurrentMath.gruBackwardStep(dRecurrentGates: dRecurrentGates, dInputGates: dInputGates,
-                                              dOutput: dOutput, output: output, gates: cache,
-                                              candidateRecurrent: cache + rows * width, step: step,
-                                              batchSize: batchSize, steps: steps, hidden: hidden)
+                                              dOutput: dOutput, output: output, gates: gates,
+                                              candidateRecurrent: cells, step: step, batchSize: count, steps: steps,
+                                              hidden: hidden)
             }
             if step > 0 {
                 // ∂L/∂h_{t−1} (B, H) += ∂gates_t (B, GH) · W_hh (GH, H), in place in dOutput.
                 BLAS.gemm(c: dOutput + (step - 1) * hidden, a: dRecurrentGates + step * width, transposeA: false,
-                          b: recurrentWeight, transposeB: false, m: batchSize, n: hidden, k: width, beta: 1,
+                          b: recurrentWeight, transposeB: false, m: count, n: hidden, k: width, beta: 1,
                           lda: steps * width, ldc: steps * hidden)
             }
         }
 
-        // dW_hh (GH, H) += Σ_t ∂gates_tᵀ h_{t−1}, dW_ih (GH, F) += ∂gatesᵀ X, over all B·T rows at once.
+        // dW_hh (GH, H) += Σ_t ∂gates_tᵀ h_{t−1}, dW_ih (GH, F) += ∂gatesᵀ X, over all the slice's rows at once.
         BLAS.gemm(c: dRecurrentWeight, a: dRecurrentGates, transposeA: true, b: previousHidden, transposeB: false,
                   m: width, n: hidden, k: rows, beta: 1)
         BLAS.gemm(c: dWeight, a: dInputGates, transposeA: true, b: input, transposeB: false,
@@ -245,9 +366,9 @@ public struct RecurrentLayer: Layer, Hashable {
             RecurrentMath.addColumnSums(dBias + width, of: dRecurrentGates, rows: rows, columns: width)
         }
         if let dInput {
-            // ∂X (B·T, F) += ∂gates (B·T, GH) · W_ih (GH, F).
-            BLAS.gemm(c: dInput, a: dInputGates, transposeA: false, b: parameters, transposeB: false,
-                      m: rows, n: inputSize, k: width, beta: 1)
+            // ∂X (rows, F) += ∂gates (rows, GH) · W_ih (GH, F).
+            BLAS.gemm(c: dInput + first * steps * inputSize, a: dInputGates, transposeA: false, b: parameters,
+                      transposeB: false, m: rows, n: inputSize, k: width, beta: 1)
         }
     }
 }

@@ -43,6 +43,10 @@ public struct ProbePoint: Sendable, Hashable {
 /// layout, and per layer an output, an output-gradient and a cache buffer of `capacity` samples, plus one scratch
 /// buffer shared by all layers. Everything is allocated in `init`; the passes allocate nothing.
 ///
+/// With `threads` > 1 the network owns a ``WorkerPool`` and hands it to its layers in the ``LayerContext``: the
+/// convolution and recurrent layers split each batch over the threads (the others ignore it). Results are
+/// bit-identical from run to run for the same thread count, and differ between thread counts only in rounding.
+///
 /// An architecture layer expands into one or more network layers: a dense or conv layer with an activation becomes
 /// the affine layer followed by an ``ActivationLayer``.
 public final class Network {
@@ -60,6 +64,8 @@ public final class Network {
     public let parameterSegments: [ParameterSegment]
     /// What the snapshots read, in architecture order.
     public let probePoints: [ProbePoint]
+    /// The threads the layers split their batches over (nil for one thread).
+    public let workers: WorkerPool?
 
     private let parameterBuffer: Buffer<Float>
     private let gradientBuffer: Buffer<Float>
@@ -111,10 +117,14 @@ public final class Network {
         return result
     }
 
-    /// Builds the layers of a valid architecture and allocates every buffer (parameters zero).
-    public init(architecture: Architecture, capacity: Int) throws(ArchitectureError) {
+    /// Builds the layers of a valid architecture and allocates every buffer (parameters zero). `threads` (1...256)
+    /// is the number of threads the passes may use (see the type's documentation).
+    public init(architecture: Architecture, capacity: Int, threads: Int = 1) throws(ArchitectureError) {
         try architecture.validate()
         guard capacity >= 1 else { throw ArchitectureError("network capacity must be at least 1, got \(capacity)") }
+        guard (1...256).contains(threads) else {
+            throw ArchitectureError("a network runs on 1 to 256 threads, got \(threads)")
+        }
         let built = try Self.makeLayers(architecture)
         self.architecture = architecture
         self.capacity = capacity
@@ -139,7 +149,8 @@ public final class Network {
         outputBuffers = layers.map { Buffer(count: capacity * $0.outputShape.count) }
         dOutputBuffers = layers.map { Buffer(count: capacity * $0.outputShape.count) }
         cacheBuffers = layers.map { Buffer(count: $0.cacheCount(batchSize: capacity)) }
-        scratchBuffer = Buffer(count: layers.map { $0.scratchCount(batchSize: capacity) }.max() ?? 0)
+        scratchBuffer = Buffer(count: layers.map { $0.scratchCount(batchSize: capacity, threads: threads) }.max() ?? 0)
+        workers = threads > 1 ? WorkerPool(threadCount: threads) : nil
 
         probePoints = architecture.probedLayerIndices.map { Self.probePoint(architecture, layerIndex: $0, built: built) }
     }
@@ -196,11 +207,12 @@ public final class Network {
     // existential elements and `.reversed()` go through unspecialised standard-library generics that allocate.
 
     /// Runs every layer on the first `context.batchSize` samples of ``input``; the last output holds the logits.
-    /// `context.layerIndex` is set per layer. A training pass also updates each layer's state tensors (batch-norm
-    /// running statistics) right after that layer's forward.
+    /// `context.layerIndex` is set per layer, and `context.workers` to the network's ``workers``. A training pass
+    /// also updates each layer's state tensors (batch-norm running statistics) right after that layer's forward.
     public func forward(_ context: LayerContext) {
         checkBatchSize(context.batchSize)
         var layerContext = context
+        layerContext.workers = workers
         var input = UnsafePointer(inputBuffer.base)
         for index in layers.indices {
             layerContext.layerIndex = index
@@ -240,6 +252,7 @@ public final class Network {
     public func backward(_ context: LayerContext) {
         checkBatchSize(context.batchSize)
         var layerContext = context
+        layerContext.workers = workers
         var index = layers.count - 1
         while index >= 0 {
             defer { index -= 1 }

@@ -7,8 +7,8 @@ import TrackerNumerics
 /// ``SoftmaxCrossEntropyLoss``, any ``Regularizer``s, the backward pass, optional gradient-norm clipping, the
 /// ``LearningRateSchedule`` and the ``Optimizer``.
 ///
-/// Determinism: the same architecture, options, data and BLAS thread count give bit-identical results on the same
-/// machine. Initial weights come from `SeededGenerator(seed: options.seed)`, the per-epoch shuffles from a second
+/// Determinism: the same architecture, options, data, BLAS thread count and `threads` give bit-identical results on
+/// the same machine. Initial weights come from `SeededGenerator(seed: options.seed)`, the per-epoch shuffles from a second
 /// generator seeded with `options.seed ^ 0x5348_5546_464C_4531` ("SHUFFLE1"), stochastic layers from
 /// (seed, step, layer) (see ``LayerContext/generator()``); every loop sums in a fixed order.
 ///
@@ -38,9 +38,10 @@ public final class Trainer {
     private let labels: Buffer<Int32>               // (capacity)
 
     /// Validates options and data against the architecture, builds the network and initialises it, and prepares
-    /// each regulariser for the network (``Regularizer/prepare(for:)``).
+    /// each regulariser for the network (``Regularizer/prepare(for:)``). `threads` (1...256) is what the network's
+    /// layers split each batch over (see ``Network``); set OpenBLAS to the same count.
     public init(architecture: Architecture, options: TrainingOptions, training: Dataset,
-                regularizers: [any Regularizer] = []) throws(TrainingError) {
+                regularizers: [any Regularizer] = [], threads: Int = 1) throws(TrainingError) {
         if let problem = options.problem { throw TrainingError(problem) }
         do {
             try architecture.validate()
@@ -59,7 +60,7 @@ public final class Trainer {
         let capacity = max(min(options.batchSize, training.count), Self.evaluationChunkSize)
         let network: Network
         do {
-            network = try Network(architecture: architecture, capacity: capacity)
+            network = try Network(architecture: architecture, capacity: capacity, threads: threads)
         } catch {
             throw TrainingError(error.description)
         }
@@ -110,6 +111,8 @@ public final class Trainer {
     @discardableResult
     public func step() -> StepResult {
         precondition(completedSteps < totalSteps, "all \(totalSteps) steps are done")
+        enterNetworkThreading()
+        defer { leaveNetworkThreading() }
         let epoch = completedSteps / stepsPerEpoch
         let position = completedSteps % stepsPerEpoch
         if position == 0 {
@@ -236,6 +239,21 @@ public final class Trainer {
         Array(network.parameters[network.parameterRange(ofLayer: index)])
     }
 
+    // MARK: - Threads
+
+    /// When the network splits batches over its own ``Network/workers``, runs OpenBLAS on one thread until
+    /// ``leaveNetworkThreading()``. Otherwise the products too small to split and the gradient norm would wake
+    /// OpenBLAS's threads, which then spin (yielding) for about 0.1 s beside the workers, taking turns with them on
+    /// the same cores: measured on the CNN, a seventh of the samples were in sched_yield.
+    private func enterNetworkThreading() {
+        if network.workers != nil { BLAS.beginSingleThreaded() }
+    }
+
+    /// Ends the span of ``enterNetworkThreading()``.
+    private func leaveNetworkThreading() {
+        if network.workers != nil { BLAS.endSingleThreaded() }
+    }
+
     // MARK: - Buffers
 
     private func checkShape(of data: Dataset) {
@@ -269,6 +287,8 @@ public final class Trainer {
 
     /// Runs forward (evaluation mode) on `data` chunk by chunk, calling `body(chunkSize)` after each chunk's pass.
     private func forEachChunk(of data: Dataset, _ body: (Int) -> Void) {
+        enterNetworkThreading()
+        defer { leaveNetworkThreading() }
         var start = 0
         while start < data.count {
             let chunkSize = min(network.capacity, data.count - start)
