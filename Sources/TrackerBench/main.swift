@@ -7,6 +7,7 @@ import Foundation
 import TrackerAnalysis
 import TrackerDatasets
 import TrackerEngine
+import TrackerNumerics
 import TrackerStore
 
 struct Measurement {
@@ -114,6 +115,11 @@ func randomDataset(samples: Int, features: Int, classes: Int, seed: UInt64) thro
     return try Dataset(name: "random", featureCount: features, classCount: classes, features: values, labels: labels)
 }
 
+/// A section that does nothing, to time a worker pool's own cost.
+struct EmptySection: ParallelWork {
+    func run(part: Int) {}
+}
+
 func trainingStepsPerSecond(hidden: String, inputSize: Int, batch: Int, steps: Int) throws -> Double {
     let data = try randomDataset(samples: batch * 10, features: inputSize, classes: 10, seed: 1)
     let architecture = try Architecture.parse(hidden, inputSize: inputSize, outputSize: 10, defaultActivation: .relu)
@@ -141,6 +147,15 @@ if !commandsOnly && !mergeOnly {
         name: "train_digits", configuration: "64-128-64-10 relu, batch 32 (tracker run default)",
         value: try trainingStepsPerSecond(hidden: "128,64", inputSize: 64, batch: 32, steps: trainSteps * 5),
         unit: "steps/s"))
+
+    // The fixed cost of a parallel section: what a layer's work must outweigh to be worth splitting
+    // (WorkerPool.defaultMinimumWork).
+    let pool = WorkerPool(threadCount: 2, minimumWork: 0)
+    let sections = quick ? 2_000 : 20_000
+    for _ in 0..<100 { pool.run(EmptySection()) }
+    let sectionTime = median(repeats: 5) { for _ in 0..<sections { pool.run(EmptySection()) } } / Double(sections)
+    results.append(Measurement(name: "worker_pool", configuration: "one empty section on 2 threads (wake, join)",
+                               value: sectionTime * 1e6, unit: "µs"))
 
     for (samples, units) in [(256, 128), (1024, 256), (2048, 1024)] {
         var generator = SeededGenerator(seed: 2)

@@ -27,10 +27,11 @@ public final class WorkerPool: @unchecked Sendable {
     private let shared: SharedState
     private var threads: [pthread_t] = []
 
-    /// The default ``minimumWork``, 2¹⁸ multiply-adds (≈ 30 µs on one core, OpenBLAS's own threshold for threading a
-    /// product): waking a worker and waiting for it costs a few microseconds on an idle machine and far more on a
-    /// busy one, so smaller sections run faster on one thread.
-    public static let defaultMinimumWork = 1 << 18
+    /// The default ``minimumWork``, 2²⁰ multiply-adds (about 50 µs on one core): a section costs about 15 µs of
+    /// waking and joining (tracker-bench's `worker_pool`, on a busy shared 2-core VM), so splitting pays only well
+    /// above that. (OpenBLAS threads products from 2¹⁸; the default digits MLP's layers are exactly that size, and
+    /// run faster unsplit.)
+    public static let defaultMinimumWork = 1 << 20
 
     /// Starts `threadCount − 1` worker threads (none for 1). `threadCount` must be in 1...256; `minimumWork` ≥ 0
     /// (0 splits everything, for tests).

@@ -108,11 +108,12 @@ struct ParallelTests {
         }
     }
 
-    /// Every layer here has at least ``WorkerPool/defaultMinimumWork`` multiply-adds per batch of 32, so it splits:
-    /// conv 32·8·9·144, lstm 32·8·128·40, gru 32·8·96·40, rnn 32·8·32·40, dense 32·64·256.
+    /// Every layer here but the output has at least ``WorkerPool/defaultMinimumWork`` (2²⁰) multiply-adds per batch
+    /// of 32, so it splits: conv 32·16·18·256, dense 32·1024·32; lstm 32·8·128·40; gru 32·8·144·56; rnn 32·8·64·72
+    /// and 32·8·64·128; dense 32·256·512 and 32·512·256.
     @Test("training on 2 threads repeats bit for bit and stays within rounding of 1 thread",
-          arguments: ["conv8k3p1-relu-maxpool2-flatten-dense32-relu@1x12x12", "lstm32@8x8", "gru32@8x8",
-                      "rnn32-rnn32@8x8", "dense256-relu-dense128-relu@8x8"])
+          arguments: ["conv16k3p1-relu-maxpool2-flatten-dense32-relu@2x16x16", "lstm32@8x8", "gru48@8x8",
+                      "rnn64-rnn64@8x8", "dense512-relu-dense256-relu@16x16"])
     func trainingRepeats(_ specification: String) throws {
         let parts = specification.split(separator: "@")
         let shape = Shape(parts[1].split(separator: "x").map { Int($0)! })
