@@ -139,9 +139,16 @@ public final class CorrelationWorkspace {
             return (u, 0)
         }
 
+        // The passes read the buffers through locals: through `self`, every store into `normalized` could change
+        // the stored pointers as far as the compiler knows, so it reloads them and does not vectorise the loops.
+        // The loops below are branch-free over j (each column its own lane, rows in order), so they vectorise and
+        // sum in exactly the order of a scalar loop.
+        let (normalized, sums, sumsOfSquares, largestMagnitudes, classes) =
+            (self.normalized, self.sums, self.sumsOfSquares, self.largestMagnitudes, self.classes)
+
         // Pass 1: shift each column by its first value (a constant column becomes exactly 0), accumulate sums
         // and the largest magnitude. Finite Float values cannot overflow these Double sums (|x| < 3.5e38), so a
-        // non-finite sum means the column holds a NaN or an infinity.
+        // non-finite sum means the column holds a NaN or an infinity (whose largest magnitude is then irrelevant).
         for j in 0..<u {
             sums[j] = 0
             sumsOfSquares[j] = 0
@@ -155,7 +162,7 @@ public final class CorrelationWorkspace {
                 let shifted = value - Double(x[j])
                 out[j] = shifted
                 sums[j] += shifted
-                if value.magnitude > largestMagnitudes[j] { largestMagnitudes[j] = value.magnitude }
+                largestMagnitudes[j] = Swift.max(largestMagnitudes[j], value.magnitude)
             }
         }
         // Pass 2: centre (sums becomes the mean of the shifted values) and accumulate squared deviations.

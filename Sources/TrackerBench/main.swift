@@ -43,12 +43,41 @@ if let model = option("--model") {
     }
 }
 
+if let shape = option("--correlation") {
+    // One correlation summary size, timed alone: the minimum and median of many repeats (for profiling snapshots).
+    let parts = shape.split(separator: "x").compactMap { Int($0) }
+    guard parts.count == 2 else {
+        FileHandle.standardError.write(Data("tracker-bench: --correlation takes SAMPLESxUNITS, got \(shape)\n".utf8))
+        exit(1)
+    }
+    let (samples, units) = (parts[0], parts[1])
+    let threads = option("--threads").flatMap(Int.init) ?? 1
+    BLAS.setThreadCount(threads)
+    var generator = SeededGenerator(seed: 2)
+    let values = (0..<(samples * units)).map { _ in Float(generator.nextGaussian()) }
+    let workspace = CorrelationWorkspace()
+    let clock = ContinuousClock()
+    var times: [Double] = []
+    values.withUnsafeBufferPointer { buffer in
+        for _ in 0..<max(3, 20_000_000 / (samples * units)) {
+            let duration = clock.measure { _ = workspace.summarize(buffer, samples: samples, units: units) }
+            times.append(Double(duration.components.attoseconds) * 1e-15 + Double(duration.components.seconds) * 1e3)
+        }
+    }
+    times.sort()
+    print("{\"correlation\":\"\(samples)x\(units)\",\"threads\":\(threads),\"repeats\":\(times.count),"
+          + "\"min_ms\":\(times[0]),\"median_ms\":\(times[times.count / 2])}")
+    exit(0)
+}
+
 if arguments.contains("--help") || arguments.contains("-h") {
     print("""
         usage: tracker-bench --model mlp|cnn|rnn|lstm|gru [--threads N] [--batch 128] [--steps N]
+               tracker-bench --correlation SAMPLESxUNITS [--threads N]
                tracker-bench [--quick] [--json] [--commands-only | --no-commands] [--database PATH]
           --model  trains one reference model (../shared/bench/torch_reference.py's) on random 28x28 inputs and
                    prints steps/s and peak RSS as one JSON line (default: every core, batch 128, as the reference)
+          --correlation  times one correlation summary of that size (min and median of many repeats, JSON)
           Without --model:
           Measures training steps/s (the reference's 784-256-256-10 MLP at batch 128 on random data, and the
           default digits MLP), the time of one correlation summary, the time to load each bundled data set and an
