@@ -13,8 +13,9 @@ import Testing
         "dense16-bn-relu-dropout0.5-dense8-tanh+decov",
         "conv4k3p1-bn-relu-dropout0.25-maxpool2-flatten-dense8-bn-relu+decov@1x8x8",
         "rnn6-dropout0.5+decov@6x5",
-        // Large enough that the dense, conv and recurrent layers split their batch of 16 over the probe's 2 threads.
-        "dense256-relu@16x16", "conv16k3p1-relu-maxpool2-flatten@3x16x16", "rnn128@16x16", "lstm64@16x16",
+        // Large enough that the dense, conv, activation, pooling and recurrent layers split their batch of 16 over
+        // the probe's 2 threads.
+        "dense256-relu@16x16", "conv32k3p1-relu-maxpool2-flatten@3x32x32", "rnn128@16x16", "lstm64@16x16",
         "gru64@16x16",
     ]
 

@@ -18,6 +18,17 @@ private let threadedLayers: [(name: String, layer: any Layer)] = [
     ("rnn", RecurrentLayer(cell: .rnn, inputShape: Shape([4, 3]), hiddenSize: 5)),
     ("lstm", RecurrentLayer(cell: .lstm, inputShape: Shape([4, 3]), hiddenSize: 5)),
     ("gru", RecurrentLayer(cell: .gru, inputShape: Shape([4, 3]), hiddenSize: 5)),
+    ("tanh", ActivationLayer(.tanh, shape: Shape([2, 3, 3]))),
+    ("average pool", Pool2DLayer(kind: .average, inputShape: Shape([2, 5, 5]), kernel: 3, stride: 2)),
+]
+
+/// Layers whose samples are independent: any split gives exactly one thread's values. (Max pooling has no
+/// gradient check here: random fixtures may put two window values within ε.)
+private let sampleParallelLayers: [(name: String, layer: any Layer)] = [
+    ("tanh", ActivationLayer(.tanh, shape: Shape([2, 3, 3]))),
+    ("relu", ActivationLayer(.relu, shape: Shape([7]))),
+    ("average pool", Pool2DLayer(kind: .average, inputShape: Shape([2, 5, 5]), kernel: 3, stride: 2)),
+    ("max pool", Pool2DLayer(kind: .max, inputShape: Shape([3, 4, 4]), kernel: 2)),
 ]
 
 @Suite("Threads")
@@ -111,6 +122,24 @@ struct ParallelTests {
     /// Every layer here but the output has at least ``WorkerPool/defaultMinimumWork`` (2²⁰) multiply-adds per batch
     /// of 32, so it splits: conv 32·16·18·256, dense 32·1024·32; lstm 32·8·128·40; gru 32·8·144·56; rnn 32·8·64·72
     /// and 32·8·64·128; dense 32·256·512 and 32·512·256.
+    @Test("layers with independent samples give one thread's values exactly, on any number of threads",
+          arguments: sampleParallelLayers.indices)
+    func independentSamples(_ index: Int) {
+        let layer = sampleParallelLayers[index].layer
+        for (batchSize, threads) in [(5, 2), (5, 3), (2, 3)] {
+            var generator = SeededGenerator(seed: 70 + UInt64(index))
+            let input = uniformFloats(batchSize * layer.inputShape.count, generator: &generator)
+            let dOutput = uniformFloats(batchSize * layer.outputShape.count, generator: &generator)
+            let single = passes(layer, parameters: [0], input: input, dOutput: dOutput, batchSize: batchSize,
+                                workers: nil)
+            let threaded = passes(layer, parameters: [0], input: input, dOutput: dOutput, batchSize: batchSize,
+                                  workers: splittingPool(threads))
+            let label = "\(sampleParallelLayers[index].name), \(batchSize) samples on \(threads) threads"
+            #expect(threaded.output.map(\.bitPattern) == single.output.map(\.bitPattern), "\(label)")
+            #expect(threaded.dInput.map(\.bitPattern) == single.dInput.map(\.bitPattern), "\(label)")
+        }
+    }
+
     @Test("training on 2 threads repeats bit for bit and stays within rounding of 1 thread",
           arguments: ["conv16k3p1-relu-maxpool2-flatten-dense32-relu@2x16x16", "lstm32@8x8", "gru48@8x8",
                       "rnn64-rnn64@8x8", "dense512-relu-dense256-relu@16x16"])
@@ -164,7 +193,7 @@ private func passes(_ layer: any Layer, parameters: [Float], input: [Float], dOu
     var output = [Float](repeating: .nan, count: batchSize * layer.outputShape.count)
     var cache = [Float](repeating: .nan, count: max(layer.cacheCount(batchSize: batchSize), 1))
     var scratch = [Float](repeating: .nan, count: max(layer.scratchCount(batchSize: batchSize, threads: threads), 1))
-    var dParameters = [Float](repeating: 0, count: layer.parameterCount)
+    var dParameters = [Float](repeating: 0, count: max(layer.parameterCount, 1))
     var dInput = [Float](repeating: 0, count: input.count)
     var dOutput = dOutput
     layer.forward(output: &output, input: input, parameters: parameters, cache: &cache, scratch: &scratch,

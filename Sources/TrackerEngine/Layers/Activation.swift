@@ -109,8 +109,15 @@ public struct ActivationLayer: Layer, Hashable {
         inputShape = shape
     }
 
+    /// With workers and enough values, each thread takes a slice of the samples (see `IndependentSamples`).
     public func forward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, parameters: UnsafePointer<Float>,
                         cache: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, context: LayerContext) {
+        if let workers = context.workers,
+           workers.shouldSplit(work: IndependentSamples.work(self, batchSize: context.batchSize)) {
+            workers.run(IndependentSamples(forward: self, output: output, input: input, parameters: parameters,
+                                           cache: cache, scratch: scratch, context: context))
+            return
+        }
         activation.forward(output: output, input: input, count: context.batchSize * inputShape.count)
     }
 
@@ -119,6 +126,13 @@ public struct ActivationLayer: Layer, Hashable {
                          parameters: UnsafePointer<Float>, cache: UnsafeMutablePointer<Float>,
                          scratch: UnsafeMutablePointer<Float>, context: LayerContext) {
         guard let dInput else { return }
+        if let workers = context.workers,
+           workers.shouldSplit(work: IndependentSamples.work(self, batchSize: context.batchSize)) {
+            workers.run(IndependentSamples(backward: self, dInput: dInput, dParameters: dParameters, dOutput: dOutput,
+                                           output: output, input: input, parameters: parameters, cache: cache,
+                                           scratch: scratch, context: context))
+            return
+        }
         activation.backward(dInput: dInput, dOutput: dOutput, output: output, input: input,
                             count: context.batchSize * inputShape.count)
     }

@@ -147,3 +147,75 @@ extension Layer {
     public func updateState(parameters: UnsafeMutablePointer<Float>, cache: UnsafePointer<Float>,
                             context: LayerContext) {}
 }
+
+/// One pass of a layer whose samples are independent, on one slice of the batch per thread: each part calls the
+/// layer itself, without workers, on its samples. Fits layers without parameters or scratch whose output, cache and
+/// dInput for a sample depend on that sample alone, with the cache holding `cacheCount(batchSize: 1)` values per
+/// sample in sample order (activations, pooling). Every value is computed as in one call, so results are the same
+/// bits for any thread count.
+struct IndependentSamples<Wrapped: Layer>: ParallelWork {
+    enum Pass { case forward, backward }
+
+    let layer: Wrapped
+    let pass: Pass
+    /// Backward only (nil in forward).
+    let dInput: UnsafeMutablePointer<Float>?
+    let dParameters: UnsafeMutablePointer<Float>?
+    let dOutput: UnsafeMutablePointer<Float>?
+    /// Written in forward, read in backward.
+    let output: UnsafeMutablePointer<Float>
+    let input: UnsafePointer<Float>
+    let parameters: UnsafePointer<Float>
+    let cache: UnsafeMutablePointer<Float>
+    let scratch: UnsafeMutablePointer<Float>
+    let context: LayerContext
+
+    /// The forward pass of `layer`.
+    init(forward layer: Wrapped, output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
+         parameters: UnsafePointer<Float>, cache: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+         context: LayerContext) {
+        self.layer = layer
+        pass = .forward
+        (dInput, dParameters, dOutput) = (nil, nil, nil)
+        (self.output, self.input, self.parameters, self.cache, self.scratch, self.context) =
+            (output, input, parameters, cache, scratch, context)
+    }
+
+    /// The backward pass of `layer`.
+    init(backward layer: Wrapped, dInput: UnsafeMutablePointer<Float>, dParameters: UnsafeMutablePointer<Float>,
+         dOutput: UnsafeMutablePointer<Float>, output: UnsafePointer<Float>, input: UnsafePointer<Float>,
+         parameters: UnsafePointer<Float>, cache: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+         context: LayerContext) {
+        self.layer = layer
+        pass = .backward
+        (self.dInput, self.dParameters, self.dOutput) = (dInput, dParameters, dOutput)
+        (self.output, self.input, self.parameters, self.cache, self.scratch, self.context) =
+            (UnsafeMutablePointer(mutating: output), input, parameters, cache, scratch, context)
+    }
+
+    /// Values of work a pass over `batchSize` samples of `layer` counts as, for ``WorkerPool/shouldSplit(work:)``:
+    /// four per input value, since each is read and written through memory, at a few multiply-adds' cost.
+    static func work(_ layer: Wrapped, batchSize: Int) -> Int { 4 * batchSize * layer.inputShape.count }
+
+    func run(part: Int) {
+        let threads = context.threadCount
+        let samples = WorkerPool.partRange(part, of: context.batchSize, parts: threads)
+        if samples.isEmpty { return }
+        var slice = context
+        slice.batchSize = samples.count
+        slice.workers = nil
+        let first = samples.lowerBound
+        let (inputCount, outputCount) = (layer.inputShape.count, layer.outputShape.count)
+        let cacheCount = layer.cacheCount(batchSize: 1)
+        switch pass {
+        case .forward:
+            layer.forward(output: output + first * outputCount, input: input + first * inputCount,
+                          parameters: parameters, cache: cache + first * cacheCount, scratch: scratch, context: slice)
+        case .backward:
+            layer.backward(dInput: dInput.map { $0 + first * inputCount }, dParameters: dParameters!,
+                           dOutput: dOutput! + first * outputCount, output: output + first * outputCount,
+                           input: input + first * inputCount, parameters: parameters,
+                           cache: cache + first * cacheCount, scratch: scratch, context: slice)
+        }
+    }
+}

@@ -16,6 +16,8 @@
 /// window's maximum, as a Float (exact, since the constructor requires H·W ≤ 2²⁴); backward routes each output's
 /// gradient to that one input. As in PyTorch, ties go to the first maximum in row-major window order, and a NaN
 /// wins its window (the output is NaN, the position the last NaN's). Average pooling keeps nothing.
+///
+/// With workers and enough values, each thread pools a slice of the samples (same results for any thread count).
 public struct Pool2DLayer: Layer, Hashable {
     /// Which reduction the window applies.
     public enum Kind: String, Sendable, Hashable {
@@ -57,6 +59,12 @@ public struct Pool2DLayer: Layer, Hashable {
     /// output (B, C, E, F) = pool(input (B, C, H, W)); max pooling writes the arg-max positions into `cache`.
     public func forward(output: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, parameters: UnsafePointer<Float>,
                         cache: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>, context: LayerContext) {
+        if let workers = context.workers,
+           workers.shouldSplit(work: IndependentSamples.work(self, batchSize: context.batchSize)) {
+            workers.run(IndependentSamples(forward: self, output: output, input: input, parameters: parameters,
+                                           cache: cache, scratch: scratch, context: context))
+            return
+        }
         let (height, width) = (inputShape.dimensions[1], inputShape.dimensions[2])
         let (outputHeight, outputWidth) = (outputShape.dimensions[1], outputShape.dimensions[2])
         let (kernel, stride) = (kernel, stride)
@@ -115,6 +123,13 @@ public struct Pool2DLayer: Layer, Hashable {
                          parameters: UnsafePointer<Float>, cache: UnsafeMutablePointer<Float>,
                          scratch: UnsafeMutablePointer<Float>, context: LayerContext) {
         guard let dInput else { return }
+        if let workers = context.workers,
+           workers.shouldSplit(work: IndependentSamples.work(self, batchSize: context.batchSize)) {
+            workers.run(IndependentSamples(backward: self, dInput: dInput, dParameters: dParameters, dOutput: dOutput,
+                                           output: output, input: input, parameters: parameters, cache: cache,
+                                           scratch: scratch, context: context))
+            return
+        }
         let (height, width) = (inputShape.dimensions[1], inputShape.dimensions[2])
         let (outputHeight, outputWidth) = (outputShape.dimensions[1], outputShape.dimensions[2])
         let (kernel, stride) = (kernel, stride)
