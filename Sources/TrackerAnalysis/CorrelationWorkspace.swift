@@ -24,12 +24,22 @@ public final class CorrelationWorkspace {
     private var sums: UnsafeMutablePointer<Double>
     private(set) var sumsOfSquares: UnsafeMutablePointer<Double>
     private var largestMagnitudes: UnsafeMutablePointer<Double>
+    /// Per unit: the column scale 1/‖x_j − μ_j‖ of live units, 0 for the others.
+    private var scales: UnsafeMutablePointer<Double>
     private(set) var classes: UnsafeMutablePointer<UnitClass>
     private var unitCapacity: Int
 
-    /// A workspace with buffers for up to `samples × units` activations (more are allocated on demand).
-    public init(samples: Int = 0, units: Int = 0) {
+    /// Splits large inputs by columns over threads; nil = one thread.
+    public let workers: WorkerPool?
+
+    /// A workspace with buffers for up to `samples × units` activations (more are allocated on demand). With
+    /// `workers`, large inputs are prepared a block of columns per thread (the same bits as one thread), and the
+    /// Gram matrix of large inputs is computed in column blocks, one per thread (a fixed result for a given thread
+    /// count, within rounding of one thread's); BLAS runs single-threaded throughout. Without, the Gram matrix is
+    /// one dsyrk on OpenBLAS's threads.
+    public init(samples: Int = 0, units: Int = 0, workers: WorkerPool? = nil) {
         precondition(samples >= 0 && units >= 0, "negative shape")
+        self.workers = workers
         normalizedCapacity = samples * units
         gramCapacity = units * units
         unitCapacity = units
@@ -38,6 +48,7 @@ public final class CorrelationWorkspace {
         sums = .allocate(capacity: max(unitCapacity, 1))
         sumsOfSquares = .allocate(capacity: max(unitCapacity, 1))
         largestMagnitudes = .allocate(capacity: max(unitCapacity, 1))
+        scales = .allocate(capacity: max(unitCapacity, 1))
         classes = .allocate(capacity: max(unitCapacity, 1))
     }
 
@@ -47,6 +58,7 @@ public final class CorrelationWorkspace {
         sums.deallocate()
         sumsOfSquares.deallocate()
         largestMagnitudes.deallocate()
+        scales.deallocate()
         classes.deallocate()
     }
 
@@ -139,72 +151,145 @@ public final class CorrelationWorkspace {
             return (u, 0)
         }
 
-        // The passes read the buffers through locals: through `self`, every store into `normalized` could change
-        // the stored pointers as far as the compiler knows, so it reloads them and does not vectorise the loops.
-        // The loops below are branch-free over j (each column its own lane, rows in order), so they vectorise and
-        // sum in exactly the order of a scalar loop.
-        let (normalized, sums, sumsOfSquares, largestMagnitudes, classes) =
-            (self.normalized, self.sums, self.sumsOfSquares, self.largestMagnitudes, self.classes)
-
-        // Pass 1: shift each column by its first value (a constant column becomes exactly 0), accumulate sums
-        // and the largest magnitude. Finite Float values cannot overflow these Double sums (|x| < 3.5e38), so a
-        // non-finite sum means the column holds a NaN or an infinity (whose largest magnitude is then irrelevant).
-        for j in 0..<u {
-            sums[j] = 0
-            sumsOfSquares[j] = 0
-            largestMagnitudes[j] = 0
+        let preparation = ColumnPreparation(values: x, samples: n, units: u, normalized: normalized, sums: sums,
+                                            sumsOfSquares: sumsOfSquares, largestMagnitudes: largestMagnitudes,
+                                            scales: scales, classes: classes, parts: workers?.threadCount ?? 1)
+        // With workers, OpenBLAS stays on one thread here too: its idle threads would spin beside the workers.
+        if workers != nil { BLAS.beginSingleThreaded() }
+        defer { if workers != nil { BLAS.endSingleThreaded() } }
+        // Three passes over the (n, u) values, memory-bound: about eight multiply-adds' time per value.
+        if let workers, workers.shouldSplit(work: 8 * n * u) {
+            workers.run(preparation)
+        } else {
+            preparation.prepare(columns: 0..<u)
         }
-        for k in 0..<n {
-            let row = x + k * u
-            let out = normalized + k * u
-            for j in 0..<u {
-                let value = Double(row[j])
-                let shifted = value - Double(x[j])
-                out[j] = shifted
-                sums[j] += shifted
-                largestMagnitudes[j] = Swift.max(largestMagnitudes[j], value.magnitude)
-            }
-        }
-        // Pass 2: centre (sums becomes the mean of the shifted values) and accumulate squared deviations.
-        let sampleCount = Double(n)
-        for j in 0..<u { sums[j] /= sampleCount }
-        for k in 0..<n {
-            let out = normalized + k * u
-            for j in 0..<u {
-                let deviation = out[j] - sums[j]
-                out[j] = deviation
-                sumsOfSquares[j] += deviation * deviation
-            }
-        }
-        // Classify; reuse `sums` for the column scale 1/‖c_j‖ (0 for units that take no part in pairs).
         var dead = 0
         var nonFinite = 0
-        var live = 0
         for j in 0..<u {
-            if !sums[j].isFinite || !sumsOfSquares[j].isFinite {
-                classes[j] = .nonFinite
-                nonFinite += 1
-                sums[j] = 0
-            } else if n < 2 || (sumsOfSquares[j] / sampleCount).squareRoot()
-                        <= CorrelationStatistics.deadUnitRelativeThreshold * largestMagnitudes[j] {
-                classes[j] = .dead
-                dead += 1
-                sums[j] = 0
-            } else {
-                classes[j] = .live
-                live += 1
-                sums[j] = 1 / sumsOfSquares[j].squareRoot()
+            switch classes[j] {
+            case .live: break
+            case .dead: dead += 1
+            case .nonFinite: nonFinite += 1
             }
         }
-        guard live > 1 else { return (dead, nonFinite) }
-        // Pass 3: scale live columns to unit norm; zero the others (removes NaN/inf before BLAS).
-        for k in 0..<n {
-            let out = normalized + k * u
-            for j in 0..<u { out[j] = classes[j] == .live ? out[j] * sums[j] : 0 }
-        }
+        guard u - dead - nonFinite > 1 else { return (dead, nonFinite) }
         // gram (upper) = Zᵀ Z, with Z the row-major (n, u) matrix in `normalized`.
-        BLAS.gramUpper(c: gram, a: normalized, n: u, k: n)
+        if let workers, workers.shouldSplit(work: n * u * u / 2) {
+            workers.run(GramBlocks(normalized: normalized, gram: gram, samples: n, units: u,
+                                   parts: workers.threadCount))
+        } else {
+            BLAS.gramUpper(c: gram, a: normalized, n: u, k: n)
+        }
         return (dead, nonFinite)
+    }
+
+    /// Everything before the Gram matrix, column by column: each column's statistics, class and scaled values depend
+    /// on that column alone, so a block of columns can be prepared on each thread with the same results.
+    private struct ColumnPreparation<Value: BinaryFloatingPoint>: ParallelWork {
+        let values: UnsafePointer<Value>
+        let samples: Int
+        let units: Int
+        let normalized: UnsafeMutablePointer<Double>
+        let sums: UnsafeMutablePointer<Double>
+        let sumsOfSquares: UnsafeMutablePointer<Double>
+        let largestMagnitudes: UnsafeMutablePointer<Double>
+        let scales: UnsafeMutablePointer<Double>
+        let classes: UnsafeMutablePointer<UnitClass>
+        /// Thread count of the pool the work runs on.
+        let parts: Int
+
+        func run(part: Int) { prepare(columns: WorkerPool.partRange(part, of: units, parts: parts)) }
+
+        /// The three passes and the classification for `columns`. Each pass recomputes the shifted value
+        /// Double(x) − Double(x₀) (and the deviation from it) from the input rather than storing it: the same Double
+        /// values as storing them, with a third of the memory traffic, since only the last pass writes the
+        /// (samples, units) Double matrix. The loops read the buffers through this value's constants (through the
+        /// workspace's properties, every store could change the stored pointers as far as the compiler knows, so it
+        /// would reload them and not vectorise), and are branch-free over j: each column is its own lane, rows are
+        /// summed in order, exactly as a scalar loop would.
+        func prepare(columns: Range<Int>) {
+            let (n, u) = (samples, units)
+            let (start, width) = (columns.lowerBound, columns.count)
+            if width == 0 { return }
+            let (sums, sumsOfSquares, largestMagnitudes, scales, classes) =
+                (sums + start, sumsOfSquares + start, largestMagnitudes + start, scales + start, classes + start)
+            let first = values + start
+            // Pass 1: sums of the values shifted by the column's first one (a constant column becomes exactly 0),
+            // and the largest magnitude. Finite Float values cannot overflow these Double sums (|x| < 3.5e38), so a
+            // non-finite sum means the column holds a NaN or an infinity (whose largest magnitude is then moot).
+            for j in 0..<width {
+                sums[j] = 0
+                sumsOfSquares[j] = 0
+                largestMagnitudes[j] = 0
+            }
+            for k in 0..<n {
+                let row = values + k * u + start
+                for j in 0..<width {
+                    let value = Double(row[j])
+                    sums[j] += value - Double(first[j])
+                    largestMagnitudes[j] = Swift.max(largestMagnitudes[j], value.magnitude)
+                }
+            }
+            // Pass 2: sums becomes the mean of the shifted values; squared deviations from it.
+            let sampleCount = Double(n)
+            for j in 0..<width { sums[j] /= sampleCount }
+            for k in 0..<n {
+                let row = values + k * u + start
+                for j in 0..<width {
+                    let deviation = (Double(row[j]) - Double(first[j])) - sums[j]
+                    sumsOfSquares[j] += deviation * deviation
+                }
+            }
+            // Classify, with the column scale 1/‖c_j‖ (0 for units that take no part in pairs).
+            for j in 0..<width {
+                if !sums[j].isFinite || !sumsOfSquares[j].isFinite {
+                    classes[j] = .nonFinite
+                    scales[j] = 0
+                } else if n < 2 || (sumsOfSquares[j] / sampleCount).squareRoot()
+                            <= CorrelationStatistics.deadUnitRelativeThreshold * largestMagnitudes[j] {
+                    classes[j] = .dead
+                    scales[j] = 0
+                } else {
+                    classes[j] = .live
+                    scales[j] = 1 / sumsOfSquares[j].squareRoot()
+                }
+            }
+            // Pass 3: the deviations of live columns scaled to unit norm; zeros for the others (no NaN or infinity
+            // reaches BLAS).
+            for k in 0..<n {
+                let row = values + k * u + start
+                let out = normalized + k * u + start
+                for j in 0..<width {
+                    let deviation = (Double(row[j]) - Double(first[j])) - sums[j]
+                    out[j] = classes[j] == .live ? deviation * scales[j] : 0
+                }
+            }
+        }
+    }
+
+    /// The upper triangle of the Gram matrix ZᵀZ in column blocks, one per thread: block p (columns b_p ..< b_{p+1},
+    /// b_p = ⌊u·√(p/N)⌋ so that every block has about the same number of entries) is the product of columns
+    /// 0 ..< b_p with it (a dgemm) and its own diagonal block (a dsyrk). Each entry is one dot product of two columns
+    /// of Z, summed by the kernel that computes its block, so the result is fixed for a given thread count.
+    private struct GramBlocks: ParallelWork {
+        let normalized: UnsafePointer<Double>
+        let gram: UnsafeMutablePointer<Double>
+        let samples: Int
+        let units: Int
+        let parts: Int
+
+        func boundary(_ part: Int) -> Int {
+            part >= parts ? units : Int((Double(units) * (Double(part) / Double(parts)).squareRoot()).rounded(.down))
+        }
+
+        func run(part: Int) {
+            let (start, end) = (boundary(part), boundary(part + 1))
+            if end <= start { return }
+            BLAS.crossProduct(c: gram + start, a: normalized, b: normalized + start, n: start, m: end - start,
+                              k: samples, lda: units, ldb: units, ldc: units)
+            BLAS.gramUpper(c: gram + start * units + start, a: normalized + start, n: end - start, k: samples,
+                           lda: units, ldc: units)
+        }
     }
 
     /// Grows the buffers to hold a (samples, units) input; never shrinks them.
@@ -223,11 +308,13 @@ public final class CorrelationWorkspace {
             sums.deallocate()
             sumsOfSquares.deallocate()
             largestMagnitudes.deallocate()
+            scales.deallocate()
             classes.deallocate()
             unitCapacity = units
             sums = .allocate(capacity: units)
             sumsOfSquares = .allocate(capacity: units)
             largestMagnitudes = .allocate(capacity: units)
+            scales = .allocate(capacity: units)
             classes = .allocate(capacity: units)
         }
     }

@@ -14,8 +14,10 @@ enum StatisticsBenchmarks {
         BLAS.setThreadCount(threads)
         let matrix = try ActivationFile.read(path: file)
         guard case .float32(let values) = matrix.values else { throw ActivationFileError(file, "expected float32") }
-        let workspace = StatisticsWorkspace(selection: selection)
-        let summary = CorrelationWorkspace()
+        // The workers a run on `threads` threads gives its snapshots.
+        let workers = threads > 1 ? WorkerPool(threadCount: threads) : nil
+        let workspace = StatisticsWorkspace(selection: selection, workers: workers)
+        let summary = CorrelationWorkspace(workers: workers)
         var statisticsTimes: [Double] = []
         var summaryTimes: [Double] = []
         values.withUnsafeBufferPointer { buffer in

@@ -55,7 +55,8 @@ if let shape = option("--correlation") {
     BLAS.setThreadCount(threads)
     var generator = SeededGenerator(seed: 2)
     let values = (0..<(samples * units)).map { _ in Float(generator.nextGaussian()) }
-    let workspace = CorrelationWorkspace()
+    // The workers a run on `threads` threads gives its snapshots.
+    let workspace = CorrelationWorkspace(workers: threads > 1 ? WorkerPool(threadCount: threads) : nil)
     let clock = ContinuousClock()
     var times: [Double] = []
     values.withUnsafeBufferPointer { buffer in
@@ -80,13 +81,13 @@ if arguments.contains("--help") || arguments.contains("-h") {
           --correlation  times one correlation summary of that size (min and median of many repeats, JSON)
           Without --model:
           Measures training steps/s (the reference's 784-256-256-10 MLP at batch 128 on random data, and the
-          default digits MLP), the time of one correlation summary, the time to load each bundled data set and an
-          MNIST-sized IDX set written to a temporary folder (plain and gzip) and to hash it, and store inserts/s by
-          binding path. Then builds a database of 1000 runs x 200 snapshots x 4 layers through
-          the recording API and times the `tracker phases` and `tracker compare` processes over it, and `tracker merge`
-          of 100 shard files of 10 runs each into a new file (median of 3), and a 20-run `tracker sweep --jobs 2`
-          against the sum of its runs' own times (these need `tracker` built beside tracker-bench: swift build -c
-          release --product tracker).
+          default digits MLP, on every core as `tracker run`), the cost of a worker-pool section, the time of one
+          correlation summary, the time to load each bundled data set and an MNIST-sized IDX set written to a
+          temporary folder (plain and gzip) and to hash it, and store inserts/s by binding path. Then builds a
+          database of 1000 runs x 200 snapshots x 4 layers through the recording API and times the `tracker phases`
+          and `tracker compare` processes over it, and `tracker merge` of 100 shard files of 10 runs each into a new
+          file (median of 3), and a 20-run `tracker sweep --jobs 2` against the sum of its runs' own times (these
+          need `tracker` built beside tracker-bench: swift build -c release --product tracker).
           --quick          fewer repetitions (a smoke run)
           --json           one JSON object per line instead of a table
           --commands-only  only the database, command, sweep and merge timings
@@ -155,7 +156,7 @@ func trainingStepsPerSecond(hidden: String, inputSize: Int, batch: Int, steps: I
     let trainer = try Trainer(architecture: architecture,
                               options: TrainingOptions(learningRate: 0.01, momentum: 0.9, batchSize: batch,
                                                        epochs: (steps * 2) / 10 + 2, seed: 0),
-                              training: data)
+                              training: data, threads: BLAS.threadCount)
     for _ in 0..<max(5, steps / 10) { _ = trainer.step() }
     let elapsed = seconds(clock.measure { for _ in 0..<steps { _ = trainer.step() } })
     return Double(steps) / elapsed
@@ -185,6 +186,17 @@ if !commandsOnly && !mergeOnly {
     let sectionTime = median(repeats: 5) { for _ in 0..<sections { pool.run(EmptySection()) } } / Double(sections)
     results.append(Measurement(name: "worker_pool", configuration: "one empty section on 2 threads (wake, join)",
                                value: sectionTime * 1e6, unit: "µs"))
+    // The same after 200 µs of work on the calling thread alone, as between a network's sections: the worker has
+    // gone to sleep (and its core may be halted, which on a virtual machine makes waking it slower).
+    var afterWork: [Double] = []
+    for _ in 0..<(quick ? 200 : 1_000) {
+        let busyUntil = clock.now.advanced(by: .microseconds(200))
+        while clock.now < busyUntil {}
+        afterWork.append(seconds(clock.measure { pool.run(EmptySection()) }))
+    }
+    afterWork.sort()
+    results.append(Measurement(name: "worker_pool", configuration: "the same after 200 µs of work alone (median)",
+                               value: afterWork[afterWork.count / 2] * 1e6, unit: "µs"))
 
     for (samples, units) in [(256, 128), (1024, 256), (2048, 1024)] {
         var generator = SeededGenerator(seed: 2)

@@ -46,7 +46,8 @@ public struct ExperimentConfiguration: Sendable, Equatable {
     public var batchSize = 32
     public var epochs = 20
     public var seed: UInt64 = 0
-    /// OpenBLAS threads; results are bit-identical for a fixed count. Default: every core.
+    /// Threads for OpenBLAS and for the layers' batch splitting (``Trainer``'s `threads`); results are
+    /// bit-identical for a fixed count. Default: every core.
     public var blasThreads = ProcessInfo.processInfo.activeProcessorCount
     /// Regular snapshot interval after the log-spaced early phase.
     public var snapshotEvery = 50

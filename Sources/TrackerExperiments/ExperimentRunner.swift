@@ -248,7 +248,7 @@ public final class ExperimentRunner {
         let series = seriesNames
         let penaltyNames = trainer.regularizerNames
         let scheduled = Set(schedule.steps())
-        let workspace = StatisticsWorkspace(selection: configuration.statistics)
+        let workspace = StatisticsWorkspace(selection: configuration.statistics, workers: trainer.network.workers)
         let statisticColumns = Self.statisticColumns(configuration.statistics)
         let statisticIndices = statisticColumns.map { name in SnapshotStatistic.all.firstIndex { $0.name == name }! }
         var rowLabels: [Int: [Int32]] = [:]  // the probe labels per row count (time_pooled repeats each sample's)

@@ -74,13 +74,45 @@ public enum BLAS {
                     beta, c, Int32(Swift.max(ldc, 1)))
     }
 
+    /// Part `part`'s block of an (m, n) product cut into `parts`: contiguous rows when m ≥ n, else contiguous
+    /// columns (sizes differing by at most one). Computing a block of rows reads all of op(B) and a block of columns
+    /// all of op(A), and each part packs what it reads whole: cutting the longer side leaves the smaller operand to
+    /// be packed twice.
+    public static func productBlock(part: Int, of parts: Int, m: Int, n: Int) -> (rows: Range<Int>, columns: Range<Int>) {
+        let longer = Swift.max(m, n)
+        let share = part * longer / parts ..< (part + 1) * longer / parts
+        return m >= n ? (share, 0..<n) : (0..<m, share)
+    }
+
+    /// Part `part`'s block (``productBlock(part:of:m:n:)``) of the product of
+    /// ``gemm(c:a:transposeA:b:transposeB:m:n:k:alpha:beta:lda:ldb:ldc:)``, on the calling thread: the parts together
+    /// compute the whole product, each value by the same sum as the whole call.
+    public static func gemm(
+        part: Int, of parts: Int,
+        c: UnsafeMutablePointer<Float>,
+        a: UnsafePointer<Float>, transposeA: Bool,
+        b: UnsafePointer<Float>, transposeB: Bool,
+        m: Int, n: Int, k: Int, alpha: Float = 1, beta: Float = 0,
+        lda: Int? = nil, ldb: Int? = nil, ldc: Int? = nil
+    ) {
+        let (lda, ldb, ldc) = (lda ?? (transposeA ? m : k), ldb ?? (transposeB ? k : n), ldc ?? n)
+        let (rows, columns) = productBlock(part: part, of: parts, m: m, n: n)
+        // Row r of op(A) starts at a + r·lda stored plainly, a + r stored transposed; column j of op(B) likewise.
+        gemm(c: c + rows.lowerBound * ldc + columns.lowerBound,
+             a: a + rows.lowerBound * (transposeA ? 1 : lda), transposeA: transposeA,
+             b: b + columns.lowerBound * (transposeB ? ldb : 1), transposeB: transposeB,
+             m: rows.count, n: columns.count, k: k, alpha: alpha, beta: beta, lda: lda, ldb: ldb, ldc: ldc)
+    }
+
     /// The upper triangle of C (n, n) = Aᵀ A for a row-major (k, n) double matrix A, through `cblas_dsyrk`.
-    /// The strictly lower triangle of C is left as it was.
-    public static func gramUpper(c: UnsafeMutablePointer<Double>, a: UnsafePointer<Double>, n: Int, k: Int) {
+    /// The strictly lower triangle of C is left as it was. `lda` and `ldc` default to n (packed), and let A be a
+    /// block of columns of a wider matrix and C a diagonal block of a larger one.
+    public static func gramUpper(c: UnsafeMutablePointer<Double>, a: UnsafePointer<Double>, n: Int, k: Int,
+                                 lda: Int? = nil, ldc: Int? = nil) {
         precondition(n >= 0 && k >= 0 && n <= Int(Int32.max) && k <= Int(Int32.max), "dsyrk sizes: n \(n), k \(k)")
         if n == 0 { return }
         cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, blasint(n), blasint(k),
-                    1.0, a, blasint(Swift.max(n, 1)), 0.0, c, blasint(Swift.max(n, 1)))
+                    1.0, a, blasint(Swift.max(lda ?? n, 1)), 0.0, c, blasint(Swift.max(ldc ?? n, 1)))
     }
 
     /// The upper triangle of C (k, k) = A Aᵀ for a row-major (k, n) double matrix A (the Gram matrix of A's rows),
@@ -93,13 +125,16 @@ public enum BLAS {
     }
 
     /// C (n, m) = Aᵀ B for row-major double matrices A (k, n) and B (k, m), through `cblas_dgemm` (C overwritten).
+    /// `lda`, `ldb`, `ldc` default to the packed strides (n, m, m), and let A and B be blocks of columns of wider
+    /// matrices and C a block of a larger one (an off-diagonal block of a Gram matrix).
     public static func crossProduct(c: UnsafeMutablePointer<Double>, a: UnsafePointer<Double>, b: UnsafePointer<Double>,
-                                    n: Int, m: Int, k: Int) {
+                                    n: Int, m: Int, k: Int, lda: Int? = nil, ldb: Int? = nil, ldc: Int? = nil) {
         precondition(n >= 0 && m >= 0 && k >= 0 && n <= Int(Int32.max) && m <= Int(Int32.max) && k <= Int(Int32.max),
                      "dgemm sizes: n \(n), m \(m), k \(k)")
         if n == 0 || m == 0 { return }
         cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, blasint(n), blasint(m), blasint(k),
-                    1.0, a, blasint(Swift.max(n, 1)), b, blasint(Swift.max(m, 1)), 0.0, c, blasint(Swift.max(m, 1)))
+                    1.0, a, blasint(Swift.max(lda ?? n, 1)), b, blasint(Swift.max(ldb ?? m, 1)),
+                    0.0, c, blasint(Swift.max(ldc ?? m, 1)))
     }
 
     /// The eigenvalues of a symmetric (n, n) double matrix, ascending, through LAPACK's divide-and-conquer `dsyevd`

@@ -1,13 +1,23 @@
 // A fixed set of persistent worker threads that run one parallel section at a time without allocating.
 import Dispatch
 import Foundation
+import Synchronization
 
 /// Runs a section of work as `threadCount` parts at once: part 0 on the calling thread, part i on worker thread i.
 ///
-/// Made for the training step, which must not allocate: the threads are created once in `init` and wait on their own
-/// semaphore between sections; ``run(_:)`` hands them a pointer to a ``ParallelWork`` value on its stack, signals
-/// them and waits, with no heap allocation. (`DispatchQueue.concurrentPerform` allocates a few blocks per call, and
-/// so would a closure body in debug builds, through its reabstraction thunk.)
+/// Made for the training step, which must not allocate: the threads are created once in `init`; ``run(_:)`` hands
+/// them a pointer to a ``ParallelWork`` value on its stack and waits for them, with no heap allocation.
+/// (`DispatchQueue.concurrentPerform` allocates a few blocks per call, and so would a closure body in debug builds,
+/// through its reabstraction thunk.)
+///
+/// **Waiting.** Between sections a worker, and the caller while the workers finish, first spin on an atomic for
+/// ``spinDuration``, then keep checking it between `sched_yield` calls (which let any other runnable thread have the
+/// core) until ``yieldDuration`` has passed, and only then sleep on a semaphore. Waking a sleeping thread costs
+/// 5–15 µs on a busy machine but 70–110 µs on this idle 2-vCPU virtual machine, whose idle vCPU halts (tracker-bench
+/// `worker_pool`), a few percent of a millisecond training step per section. With these limits the workers stay
+/// awake through a training run's steps (a step's serial parts, between its last and the next step's first
+/// section, take well under 2 ms) and sleep between snapshots of a run whose steps are all too small to split.
+/// (OpenBLAS's own threads do the same, for about 0.1 s.)
 ///
 /// **BLAS inside a section.** OpenBLAS's thread count is process-wide, and a multi-threaded OpenBLAS call from two
 /// threads at once would share its thread pool. So ``run(_:)`` runs in a ``BLAS/beginSingleThreaded()`` span: each
@@ -27,11 +37,12 @@ public final class WorkerPool: @unchecked Sendable {
     private let shared: SharedState
     private var threads: [pthread_t] = []
 
-    /// The default ``minimumWork``, 2²⁰ multiply-adds (about 50 µs on one core): a section costs about 15 µs of
-    /// waking and joining (tracker-bench's `worker_pool`, on a busy shared 2-core VM), so splitting pays only well
-    /// above that. (OpenBLAS threads products from 2¹⁸; the default digits MLP's layers are exactly that size, and
-    /// run faster unsplit.)
-    public static let defaultMinimumWork = 1 << 20
+    /// The default ``minimumWork``, 2²² multiply-adds (about 0.1–0.2 ms on one core). A section whose workers spin
+    /// costs about a microsecond, but waking a sleeping worker 5–15 µs on a busy machine and 70–110 µs on an idle
+    /// virtual one, and on a busy machine a worker that loses its core holds up the whole section for up to a
+    /// scheduler time slice (measured: the default digits run's probe passes, split at 2²⁰, took 1.7 ms instead of
+    /// 0.2 ms under load). Only work well above those costs is split.
+    public static let defaultMinimumWork = 1 << 22
 
     /// Starts `threadCount − 1` worker threads (none for 1). `threadCount` must be in 1...256; `minimumWork` ≥ 0
     /// (0 splits everything, for tests).
@@ -54,7 +65,7 @@ public final class WorkerPool: @unchecked Sendable {
         }
         // Wait until every worker waits for work, so that nothing of their start-up (which allocates) overlaps the
         // caller's first sections.
-        for _ in threads { shared.finished.wait() }
+        shared.waitForWorkers()
     }
 
     /// Stops the workers and waits for them to exit, so none outlives the pool (or allocates while exiting later).
@@ -77,13 +88,19 @@ public final class WorkerPool: @unchecked Sendable {
         withUnsafePointer(to: work) { pointer in
             shared.work = UnsafeRawPointer(pointer)
             shared.workType = Work.self
-            for worker in 0..<shared.workerCount { shared.start[worker].signal() }
+            shared.start()
             pointer.pointee.run(part: 0)
-            for _ in 0..<shared.workerCount { shared.finished.wait() }
+            shared.waitForWorkers()
             shared.work = nil
             shared.workType = nil
         }
     }
+
+    /// How long a thread spins for the next section (a worker) or for the workers to finish (the caller), before
+    /// it yields: 50 µs.
+    public static let spinDuration = Duration.microseconds(50)
+    /// How long, from the start of its wait, a thread keeps checking between yields before it sleeps: 2 ms.
+    public static let yieldDuration = Duration.milliseconds(2)
 
     /// Whether a section of about `work` multiply-adds is worth running on the workers: more than one thread and at
     /// least ``minimumWork``. A function of its arguments only, so the same pass splits the same way on every run.
@@ -104,12 +121,16 @@ public final class WorkerPool: @unchecked Sendable {
         part * count / parts ..< (part + 1) * count / parts
     }
 
-    /// What the workers share with the pool. The semaphores order every access to `job` and `stopping`: a worker
-    /// reads them only after its start signal, and the pool writes them only while every worker waits.
+    /// What the workers share with the pool. A section starts when the pool bumps `generation` (after setting
+    /// `work`, `workType` and zeroing `finishedCount`; the bump releases them) and ends when `finishedCount` reaches
+    /// `workerCount` (each worker's increment releases what its part wrote).
     fileprivate final class SharedState: @unchecked Sendable {
         let workerCount: Int
-        let start: [DispatchSemaphore]
-        let finished = DispatchSemaphore(value: 0)
+        let generation = Atomic<Int>(0)
+        let finishedCount = Atomic<Int>(0)
+        /// Where each worker sleeps, and where the pool sleeps while waiting for them.
+        let workerWaits: [SpinThenSleep]
+        let poolWait = SpinThenSleep()
         /// The current section's work and its type; set only while the workers run it.
         var work: UnsafeRawPointer?
         var workType: (any ParallelWork.Type)?
@@ -117,24 +138,82 @@ public final class WorkerPool: @unchecked Sendable {
 
         init(workerCount: Int) {
             self.workerCount = workerCount
-            start = (0..<workerCount).map { _ in DispatchSemaphore(value: 0) }
+            workerWaits = (0..<workerCount).map { _ in SpinThenSleep() }
+        }
+
+        /// Starts a section (or, with `stopping` set, the workers' exit).
+        func start() {
+            finishedCount.store(0, ordering: .relaxed)
+            generation.wrappingAdd(1, ordering: .sequentiallyConsistent)
+            // By index: in debug builds, iterating an array of class instances allocates an iterator.
+            for worker in 0..<workerCount { workerWaits[worker].wake() }
+        }
+
+        /// Returns when every worker has reported (finished its part, or started up).
+        func waitForWorkers() {
+            poolWait.wait { finishedCount.load(ordering: .acquiring) == workerCount }
         }
 
         /// Worker `worker`'s loop: report ready, then wait for a section, run part worker + 1, report, until stopped.
         func serve(worker: Int) {
-            finished.signal()
+            var seen = generation.load(ordering: .acquiring)
+            report()
             while true {
-                start[worker].wait()
+                workerWaits[worker].wait { generation.load(ordering: .acquiring) != seen }
+                seen = generation.load(ordering: .acquiring)
                 if stopping { return }
                 workType!.run(at: work!, part: worker + 1)
-                finished.signal()
+                report()
+            }
+        }
+
+        private func report() {
+            if finishedCount.wrappingAdd(1, ordering: .sequentiallyConsistent).newValue == workerCount {
+                poolWait.wake()
             }
         }
 
         func stop() {
             stopping = true
-            for semaphore in start { semaphore.signal() }
+            start()
         }
+    }
+}
+
+/// One thread's wait for a condition that another thread makes true: spin for ``WorkerPool/spinDuration``, check
+/// between yields until ``WorkerPool/yieldDuration``, then sleep on a semaphore. The waker makes the condition true, then calls ``wake()``, which signals only a sleeper. The
+/// sleeper announces itself in `sleeping` and checks the condition again before sleeping, with sequentially
+/// consistent operations on both sides, so a wake-up is never lost and never left over.
+fileprivate final class SpinThenSleep: Sendable {
+    private let sleeping = Atomic<Bool>(false)
+    private let semaphore = DispatchSemaphore(value: 0)
+
+    func wait(until condition: () -> Bool) {
+        if condition() { return }
+        let start = ContinuousClock.now
+        let (spinUntil, yieldUntil) = (start.advanced(by: WorkerPool.spinDuration),
+                                       start.advanced(by: WorkerPool.yieldDuration))
+        var spins = 0
+        while !condition() {
+            spins += 1
+            if spins & 63 == 0 && ContinuousClock.now >= spinUntil { break }
+        }
+        while !condition() && ContinuousClock.now < yieldUntil { sched_yield() }
+        while !condition() {
+            sleeping.store(true, ordering: .sequentiallyConsistent)
+            atomicMemoryFence(ordering: .sequentiallyConsistent)
+            if condition() {
+                // Awake after all; if a waker already cleared the flag, its signal is on the way: take it.
+                if !sleeping.exchange(false, ordering: .sequentiallyConsistent) { semaphore.wait() }
+                return
+            }
+            semaphore.wait()
+        }
+    }
+
+    func wake() {
+        atomicMemoryFence(ordering: .sequentiallyConsistent)
+        if sleeping.exchange(false, ordering: .sequentiallyConsistent) { semaphore.signal() }
     }
 }
 

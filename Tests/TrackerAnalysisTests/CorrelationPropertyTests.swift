@@ -260,6 +260,38 @@ struct CorrelationEdgeCaseTests {
         assertClose(r, [1, 1, -1, 1, 1, -1, -1, -1, 1], absolute: 1e-15, relative: 0)
     }
 
+    @Test func workersAgreeWithOneThreadAndRepeat() {
+        // Dead, constant and non-finite columns among live ones, on 2 and 3 threads.
+        var values = CorrelationPropertyTests.data
+        let (n, u) = (CorrelationPropertyTests.samples, CorrelationPropertyTests.units)
+        setColumn(&values, 2, units: u, to: [Float](repeating: 3, count: n))
+        setColumn(&values, 9, units: u, to: (0..<n).map { $0 == 40 ? .nan : Float($0) })
+        setColumn(&values, 22, units: u, to: (0..<n).map { $0 == 0 ? .infinity : 1 })
+        let single = CorrelationWorkspace()
+        let expected = values.withUnsafeBufferPointer { single.correlationMatrix($0, samples: n, units: u) }
+        let expectedSummary = values.withUnsafeBufferPointer { single.summarize($0, samples: n, units: u) }
+        for threads in [2, 3] {
+            let threaded = CorrelationWorkspace(workers: WorkerPool(threadCount: threads, minimumWork: 0))
+            let matrix = values.withUnsafeBufferPointer { threaded.correlationMatrix($0, samples: n, units: u) }
+            let summary = values.withUnsafeBufferPointer { threaded.summarize($0, samples: n, units: u) }
+            // The Gram blocks sum each entry in another kernel: a few ulps; NaN exactly where one thread has NaN.
+            #expect(zip(matrix, expected).allSatisfy { $0.isNaN == $1.isNaN }, "\(threads) threads")
+            assertClose(matrix.filter { !$0.isNaN }, expected.filter { !$0.isNaN }, absolute: reorderTolerance,
+                        relative: 0, "\(threads) threads")
+            // Non-finite units leave the means undefined.
+            #expect(summary == expectedSummary && summary.deadUnits == 1 && summary.nonFiniteUnits == 2)
+            let clean = CorrelationPropertyTests.data.withUnsafeBufferPointer {
+                (threaded.summarize($0, samples: n, units: u), single.summarize($0, samples: n, units: u))
+            }
+            assertClose(clean.0.meanAbsR ?? .nan, clean.1.meanAbsR ?? 0, absolute: reorderTolerance, relative: 0)
+            assertClose(clean.0.meanR ?? .nan, clean.1.meanR ?? 0, absolute: reorderTolerance, relative: 0)
+            // The same thread count repeats bit for bit.
+            let again = CorrelationWorkspace(workers: WorkerPool(threadCount: threads, minimumWork: 0))
+            let repeated = values.withUnsafeBufferPointer { again.correlationMatrix($0, samples: n, units: u) }
+            #expect(repeated.map(\.bitPattern) == matrix.map(\.bitPattern), "\(threads) threads")
+        }
+    }
+
     @Test func summaryRoundTripsThroughJSON() throws {
         let summaries = [
             CorrelationStatistics.summarize(matrix(columns: [normal, normal.map { -$0 }]), samples: 64, units: 2),

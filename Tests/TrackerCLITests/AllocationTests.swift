@@ -3,8 +3,8 @@ import Foundation
 import Testing
 
 @Suite struct AllocationTests {
-    /// Every architecture family the engine builds, small enough to train in a blink (8×8 inputs, and 16×16 for
-    /// the threaded paths).
+    /// Every architecture family the engine builds, small enough to train in a blink (8×8 inputs; 16×16 and 32×32
+    /// for the threaded paths).
     static let architectures = [
         "128,64", "dense32-relu-dense16-tanh-dense16-sigmoid-dense8-gelu-dense8-leakyrelu", "dense16-relu@8x8",
         "conv4k3p1-relu-maxpool2-conv4k3-relu-avgpool2-flatten-dense8-relu", "conv6k3s2p1-tanh-maxpool3s1-gap@2x8x8",
@@ -15,8 +15,8 @@ import Testing
         "rnn6-dropout0.5+decov@6x5",
         // Large enough that the dense, conv, activation, pooling and recurrent layers split their batch of 16 over
         // the probe's 2 threads.
-        "dense256-relu@16x16", "conv32k3p1-relu-maxpool2-flatten@3x32x32", "rnn128@16x16", "lstm64@16x16",
-        "gru64@16x16",
+        "dense1024-relu@16x16", "conv32k3p1-relu-maxpool2-flatten@3x32x32", "rnn128@16x16", "lstm64@16x16",
+        "gru96@16x16",
     ]
 
     @Test func trainingStepsAllocateNothing() throws {

@@ -27,6 +27,34 @@ struct BLASTests {
         }
     }
 
+    @Test("the parts of a product cover it once and match the reference, for every transpose combination",
+          arguments: [(false, false), (false, true), (true, false), (true, true)])
+    func productInParts(transposeA: Bool, transposeB: Bool) {
+        var generator = SeededGenerator(seed: 4)
+        // Tall (rows are cut) and wide (columns are cut), in 1 to 4 parts, some of them empty.
+        for (m, n, k) in [(7, 3, 5), (3, 7, 5), (2, 9, 4)] {
+            let a = uniformFloats(m * k, generator: &generator)
+            let b = uniformFloats(k * n, generator: &generator)
+            var expected = [Float](repeating: 0, count: m * n)
+            BLAS.referenceGemm(c: &expected, a: a, transposeA: transposeA, b: b, transposeB: transposeB,
+                               m: m, n: n, k: k)
+            for parts in 1...4 {
+                var actual = [Float](repeating: .nan, count: m * n)
+                var cells = 0
+                for part in 0..<parts {
+                    let block = BLAS.productBlock(part: part, of: parts, m: m, n: n)
+                    cells += block.rows.count * block.columns.count
+                    #expect(m >= n ? block.columns == 0..<n : block.rows == 0..<m)
+                    BLAS.gemm(part: part, of: parts, c: &actual, a: a, transposeA: transposeA, b: b,
+                              transposeB: transposeB, m: m, n: n, k: k)
+                }
+                #expect(cells == m * n)
+                assertClose(actual.map(Double.init), expected.map(Double.init), absolute: 1e-5, relative: 1e-5,
+                            "\(m)×\(n)×\(k) in \(parts) parts")
+            }
+        }
+    }
+
     @Test("reference gemm computes a hand-checked product")
     func referenceByHand() {
         // [1 2; 3 4] · [5 6; 7 8] = [19 22; 43 50]

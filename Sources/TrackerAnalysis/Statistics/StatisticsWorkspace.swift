@@ -27,7 +27,7 @@ import TrackerNumerics
 /// Results do not depend on the workspace's history other than through those references. Not thread-safe.
 public final class StatisticsWorkspace {
     public let selection: StatisticSelection
-    private let correlation = CorrelationWorkspace()
+    private let correlation: CorrelationWorkspace
     private let eigenvalueScratch = EigenvalueWorkspace()
     private let chosen: [Bool]
     private let wantsSpread: Bool
@@ -53,9 +53,11 @@ public final class StatisticsWorkspace {
     /// The units of the last computed matrix (for ``lastUpperTriangle()``).
     private var lastUnits = 0
 
-    /// A workspace for `selection` (the default set unless given).
-    public init(selection: StatisticSelection = .standard) {
+    /// A workspace for `selection` (the default set unless given); with `workers`, the correlation matrix of large
+    /// inputs is computed on their threads (see ``CorrelationWorkspace/init(samples:units:workers:)``).
+    public init(selection: StatisticSelection = .standard, workers: WorkerPool? = nil) {
         self.selection = selection
+        correlation = CorrelationWorkspace(workers: workers)
         let flags = SnapshotStatistic.all.map { selection.statistics.contains($0) }
         chosen = flags
         func wants(_ name: String) -> Bool { flags[SnapshotStatistic.index(of: name)] }

@@ -6,9 +6,9 @@ import TrackerNumerics
 /// Parameters, in order: weight (outputSize, inputSize) row-major, then bias (outputSize).
 ///
 /// **Threads.** With N > 1 ``LayerContext/workers`` and enough work, each thread computes its own contiguous block of
-/// every result with single-threaded BLAS: forward and ∂input a block of batch rows, dWeight and dBias a block of
-/// units. No thread sums into another's values, so no partial sums are needed and every value is the same sum as
-/// on one thread.
+/// every result with single-threaded BLAS (rows or columns, whichever side is longer: ``BLAS/productBlock(part:of:m:n:)``),
+/// and dBias for a block of units. No thread sums into another's values, so no partial sums are needed and every
+/// value is the same sum as on one thread.
 public struct DenseLayer: Layer, Hashable {
     /// Fan-in: values per input sample.
     public let inputSize: Int
@@ -47,8 +47,8 @@ public struct DenseLayer: Layer, Hashable {
                                outputSize: outputSize)
             return
         }
-        workers.run(ForwardRows(layer: self, output: output, input: input, parameters: parameters,
-                                batchSize: batchSize, threads: workers.threadCount))
+        workers.run(ForwardBlocks(layer: self, output: output, input: input, parameters: parameters,
+                                  batchSize: batchSize, threads: workers.threadCount))
     }
 
     public func backward(dInput: UnsafeMutablePointer<Float>?, dParameters: UnsafeMutablePointer<Float>,
@@ -67,8 +67,8 @@ public struct DenseLayer: Layer, Hashable {
                                    threads: workers.threadCount))
     }
 
-    /// Forward with each thread computing a block of batch rows.
-    private struct ForwardRows: ParallelWork {
+    /// Forward with each thread computing a block of the output (``BLAS/productBlock(part:of:m:n:)``).
+    private struct ForwardBlocks: ParallelWork {
         let layer: DenseLayer
         let output: UnsafeMutablePointer<Float>
         let input: UnsafePointer<Float>
@@ -77,16 +77,18 @@ public struct DenseLayer: Layer, Hashable {
         let threads: Int
 
         func run(part: Int) {
-            let rows = WorkerPool.partRange(part, of: batchSize, parts: threads)
             let (inputSize, outputSize) = (layer.inputSize, layer.outputSize)
-            DenseLayer.affineForward(output: output + rows.lowerBound * outputSize,
-                                     input: input + rows.lowerBound * inputSize, weight: parameters,
-                                     bias: parameters + outputSize * inputSize, batchSize: rows.count,
-                                     inputSize: inputSize, outputSize: outputSize)
+            let bias = parameters + outputSize * inputSize
+            let (rows, units) = BLAS.productBlock(part: part, of: threads, m: batchSize, n: outputSize)
+            for row in rows {
+                (output + row * outputSize + units.lowerBound).update(from: bias + units.lowerBound, count: units.count)
+            }
+            BLAS.gemm(part: part, of: threads, c: output, a: input, transposeA: false, b: parameters,
+                      transposeB: true, m: batchSize, n: outputSize, k: inputSize, beta: 1)
         }
     }
 
-    /// Backward with each thread computing dWeight and dBias for a block of units and dInput for a block of rows.
+    /// Backward with each thread computing a block of dWeight, of dInput, and of dBias's units.
     private struct BackwardBlocks: ParallelWork {
         let layer: DenseLayer
         let dInput: UnsafeMutablePointer<Float>?
@@ -99,21 +101,19 @@ public struct DenseLayer: Layer, Hashable {
 
         func run(part: Int) {
             let (inputSize, outputSize) = (layer.inputSize, layer.outputSize)
-            let units = WorkerPool.partRange(part, of: outputSize, parts: threads)
-            // dWeight[units] (u, in) += dOutput[:, units]ᵀ · input, the column block read in place (lda = out).
-            BLAS.gemm(c: dParameters + units.lowerBound * inputSize, a: dOutput + units.lowerBound, transposeA: true,
-                      b: input, transposeB: false, m: units.count, n: inputSize, k: batchSize, beta: 1,
-                      lda: outputSize)
+            // dWeight (out, in) += dOutputᵀ · input
+            BLAS.gemm(part: part, of: threads, c: dParameters, a: dOutput, transposeA: true, b: input,
+                      transposeB: false, m: outputSize, n: inputSize, k: batchSize, beta: 1)
             let dBias = dParameters + outputSize * inputSize
+            let units = WorkerPool.partRange(part, of: outputSize, parts: threads)
             for row in 0..<batchSize {
                 let dOutputRow = dOutput + row * outputSize
                 for unit in units { dBias[unit] += dOutputRow[unit] }
             }
             guard let dInput else { return }
-            let rows = WorkerPool.partRange(part, of: batchSize, parts: threads)
-            BLAS.gemm(c: dInput + rows.lowerBound * inputSize, a: dOutput + rows.lowerBound * outputSize,
-                      transposeA: false, b: parameters, transposeB: false, m: rows.count, n: inputSize,
-                      k: outputSize, beta: 1)
+            // dInput (B, in) += dOutput · weight
+            BLAS.gemm(part: part, of: threads, c: dInput, a: dOutput, transposeA: false, b: parameters,
+                      transposeB: false, m: batchSize, n: inputSize, k: outputSize, beta: 1)
         }
     }
 

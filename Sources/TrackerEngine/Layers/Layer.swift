@@ -194,8 +194,9 @@ struct IndependentSamples<Wrapped: Layer>: ParallelWork {
     }
 
     /// Values of work a pass over `batchSize` samples of `layer` counts as, for ``WorkerPool/shouldSplit(work:)``:
-    /// four per input value, since each is read and written through memory, at a few multiply-adds' cost.
-    static func work(_ layer: Wrapped, batchSize: Int) -> Int { 4 * batchSize * layer.inputShape.count }
+    /// eight per input value, which is read and written through memory, at about eight multiply-adds' time in a
+    /// product.
+    static func work(_ layer: Wrapped, batchSize: Int) -> Int { 8 * batchSize * layer.inputShape.count }
 
     func run(part: Int) {
         let threads = context.threadCount

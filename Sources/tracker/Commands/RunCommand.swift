@@ -169,7 +169,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Seed of the split, the initialisation and the shuffling: same seed, flags and --threads, same numbers.\(Self.byDefault("seed"))")
     var seed: UInt64?
 
-    @Option(help: "OpenBLAS threads (default: every core); stored with the run, as results depend on it.")
+    @Option(help: "Threads for OpenBLAS and for splitting batches in the layers (default: every core); stored with the run, as results depend on it.")
     var threads: Int?
 
     @Option(help: "Steps between correlation snapshots after the log-spaced early phase.\(Self.byDefault("snapshot-every"))")
