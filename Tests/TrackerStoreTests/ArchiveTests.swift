@@ -195,6 +195,40 @@ import TrackerTestSupport
         #expect(recent.staleRuns.isEmpty)
     }
 
+    /// A run that never committed counts from its creation: just begun, it is alive for `check` and `reap` alike;
+    /// created long ago, both call it stale and `reap` ends it at its creation time.
+    @Test func aRunThatNeverCommittedCountsFromItsCreation() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let database = try TrackerDatabase.open(path: folder.path("silent.sqlite"))
+        let recorder = try database.beginRun(sampleRun(name: "silent", seed: 3))
+        try database.write { db in
+            try db.execute(sql: "UPDATE runs SET heartbeat_at = NULL WHERE id = ?", arguments: [recorder.runID])
+        }
+        #expect(try TrackerDatabase.check(path: database.path, staleAfter: 600).staleRuns.isEmpty)
+        #expect(try database.reapStaleRuns(staleAfter: 600, dryRun: true).isEmpty)
+
+        try database.write { db in
+            try db.execute(sql: "UPDATE runs SET created_at = '2026-01-01T00:00:00.000Z' WHERE id = ?",
+                           arguments: [recorder.runID])
+        }
+        let stale = try TrackerDatabase.check(path: database.path, staleAfter: 600).staleRuns
+        #expect(stale.map(\.id) == [recorder.runID])
+        #expect(stale.first?.heartbeatAt == nil)
+        #expect(stale.first?.lastSignAt == "2026-01-01T00:00:00.000Z")
+        let reaped = try database.reapStaleRuns(staleAfter: 600)
+        #expect(reaped == stale.map { run in
+            var run = run
+            run.secondsSinceHeartbeat = reaped.first?.secondsSinceHeartbeat
+            return run
+        })
+        let ended = try database.read { db in
+            try Row.fetchOne(db, sql: "SELECT status, ended_at FROM runs WHERE id = ?", arguments: [recorder.runID])
+        }
+        #expect(ended?["status"] == "crashed")
+        #expect(ended?["ended_at"] == "2026-01-01T00:00:00.000Z")
+    }
+
     @Test func timestampsReadBack() throws {
         let date = Date(timeIntervalSince1970: 1_780_000_000.25)
         let text = Timestamp.string(date)

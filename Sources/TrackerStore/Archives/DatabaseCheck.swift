@@ -27,13 +27,33 @@ public struct DatabaseCheck: Sendable {
     }
 }
 
-/// A run left `running` whose heartbeat is older than the limit.
+/// A run left `running` whose last sign of life is older than the limit.
 public struct StaleRun: Sendable, Equatable {
     public var id: Int64
     public var uuid: String
     public var heartbeatAt: String?
-    /// Seconds since the heartbeat (nil when it was never set).
+    /// The run's last sign of life: its heartbeat, or its creation when it never committed.
+    public var lastSignAt: String
+    /// Seconds since `lastSignAt` (nil when the stored timestamp does not parse).
     public var secondsSinceHeartbeat: Double?
+
+    /// Whether nothing was heard from the run for more than `seconds` (an unreadable timestamp counts as stale).
+    public func isStale(after seconds: TimeInterval) -> Bool {
+        secondsSinceHeartbeat.map { $0 > seconds } ?? true
+    }
+
+    /// Every run still marked `running`, oldest first, with the seconds since its last sign of life: the one
+    /// reading `check`, `reap` and `migrate` share, so they agree on which runs are alive.
+    static func running(in db: Database, now: Date) throws -> [StaleRun] {
+        try Row.fetchAll(db, sql: """
+            SELECT id, uuid, heartbeat_at, created_at FROM runs WHERE status = 'running' ORDER BY id
+            """).map { row in
+            let heartbeat: String? = row[2]
+            let lastSign: String = heartbeat ?? row[3]
+            return StaleRun(id: row[0], uuid: row[1], heartbeatAt: heartbeat, lastSignAt: lastSign,
+                            secondsSinceHeartbeat: Timestamp.date(lastSign).map { now.timeIntervalSince($0) })
+        }
+    }
 }
 
 extension TrackerDatabase {
@@ -71,16 +91,7 @@ extension TrackerDatabase {
                 if try db.tableExists("runs") {
                     byStatus = try Row.fetchAll(db, sql: "SELECT status, count(*) FROM runs GROUP BY status ORDER BY status")
                         .map { ($0[0], $0[1]) }
-                    for row in try Row.fetchAll(db, sql: """
-                        SELECT id, uuid, heartbeat_at FROM runs WHERE status = 'running' ORDER BY id
-                        """) {
-                        let heartbeat: String? = row[2]
-                        let age = heartbeat.flatMap(Timestamp.date).map { now.timeIntervalSince($0) }
-                        if age.map({ $0 > staleAfter }) ?? true {
-                            stale.append(StaleRun(id: row[0], uuid: row[1], heartbeatAt: heartbeat,
-                                                  secondsSinceHeartbeat: age))
-                        }
-                    }
+                    stale = try StaleRun.running(in: db, now: now).filter { $0.isStale(after: staleAfter) }
                 }
                 return DatabaseCheck(path: path, sizeBytes: size, schemaVersion: version,
                                      supportedVersion: Migration.latestVersion, integrity: integrity,

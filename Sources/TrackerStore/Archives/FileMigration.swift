@@ -82,18 +82,13 @@ extension TrackerDatabase {
                                     backupPath: backup)
     }
 
-    /// A run whose heartbeat is within `seconds`: someone is recording into the file.
+    /// A run whose last sign of life is within `seconds`: someone is recording into the file.
     private static func activeRun(path: String, within seconds: TimeInterval) throws -> Int64? {
         let queue = try DatabaseQueue(path: ReadOnlyAccess.uri(forReading: path),
                                       configuration: ReadOnlyAccess.readingConfiguration(busyTimeout: busyTimeout))
         defer { try? queue.close() }
         return try queue.read { db in
-            for row in try Row.fetchAll(db, sql: "SELECT id, heartbeat_at FROM runs WHERE status = 'running'") {
-                if let beat = (row[1] as String?).flatMap(Timestamp.date), Date().timeIntervalSince(beat) <= seconds {
-                    return row[0] as Int64
-                }
-            }
-            return nil
+            try StaleRun.running(in: db, now: Date()).first { !$0.isStale(after: seconds) }?.id
         }
     }
 

@@ -13,23 +13,16 @@ extension TrackerDatabase {
     public func reapStaleRuns(staleAfter: TimeInterval, now: Date = Date(), dryRun: Bool = false) throws -> [StaleRun] {
         guard isWritable || dryRun else { throw StoreError.readOnlyDatabase(path: path) }
         let body = { (db: Database) throws -> [StaleRun] in
-            var stale: [StaleRun] = []
-            for row in try Row.fetchAll(db, sql: """
-                SELECT id, uuid, heartbeat_at, created_at FROM runs WHERE status = 'running' ORDER BY id
-                """) {
-                let heartbeat: String? = row[2]
-                let lastSign: String = heartbeat ?? row[3]
-                let age = Timestamp.date(lastSign).map { now.timeIntervalSince($0) }
-                guard age.map({ $0 > staleAfter }) ?? true else { continue }
-                stale.append(StaleRun(id: row[0], uuid: row[1], heartbeatAt: heartbeat, secondsSinceHeartbeat: age))
-                if !dryRun {
+            let stale = try StaleRun.running(in: db, now: now).filter { $0.isStale(after: staleAfter) }
+            if !dryRun {
+                for run in stale {
                     try db.execute(
                         sql: """
                             UPDATE runs SET status = 'crashed', ended_at = ?, error_message = ?
                             WHERE id = ? AND status = 'running'
                             """,
-                        arguments: [lastSign, "no commit since \(lastSign): its process died; marked crashed by "
-                                    + "tracker reap at \(Timestamp.string(now))", row[0] as Int64])
+                        arguments: [run.lastSignAt, "no commit since \(run.lastSignAt): its process died; marked "
+                                    + "crashed by tracker reap at \(Timestamp.string(now))", run.id])
                 }
             }
             return stale

@@ -57,7 +57,7 @@ struct CheckCommand: ParsableCommand {
         } else {
             lines.append("stale runs (running, no commit for longer than the limit; their process most likely died):")
             for run in check.staleRuns {
-                let age = run.secondsSinceHeartbeat.map { TimeSpan(seconds: $0).description } ?? "never"
+                let age = run.secondsSinceHeartbeat.map { TimeSpan(seconds: $0).description } ?? "unknown"
                 lines.append("  run \(run.id) \(run.uuid): last commit \(age) ago")
             }
         }
