@@ -29,8 +29,8 @@ public final class CorrelationWorkspace {
     private(set) var classes: UnsafeMutablePointer<UnitClass>
     private var unitCapacity: Int
 
-    /// Splits large inputs by columns over threads; nil = one thread.
-    public let workers: WorkerPool?
+    /// Splits large inputs by columns over threads; nil = one thread. Change it only between computations.
+    public var workers: WorkerPool?
 
     /// A workspace with buffers for up to `samples × units` activations (more are allocated on demand). With
     /// `workers`, large inputs are prepared a block of columns per thread (the same bits as one thread), and the

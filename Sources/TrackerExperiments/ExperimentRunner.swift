@@ -31,8 +31,13 @@ public struct ExperimentOutcome: Sendable {
     /// Per snapshot series ("dense1", "lstm1[time_pooled]"): the last mean |r| and the step at which it peaked.
     public let layers: [(name: String, peakStep: Int, peakMeanAbsR: Double?, finalMeanAbsR: Double?)]
     public let wallTime: Double
-    /// Seconds spent taking snapshots (probe forward passes and correlation statistics), part of `wallTime`.
+    /// Seconds the training thread spent on snapshots, part of `wallTime`: probe forward passes and correlation
+    /// statistics, or, when the statistics run on a thread of their own, the forward passes, recording, and any
+    /// wait for the thread.
     public let snapshotTime: Double
+    /// Seconds the statistics took on their own thread, beside the training (0 when they ran on the training
+    /// thread): CPU time on another core, not part of `wallTime`.
+    public let backgroundSnapshotTime: Double
     /// With `--store-matrices`: the bytes each stored matrix of a snapshot series takes (2 · D(D − 1)).
     public let matrixBytes: [(name: String, bytes: Int)]
 }
@@ -58,6 +63,9 @@ public final class ExperimentRunner {
     let runUUID = UUID()
     /// The sweep that starts this run, linked to it when it is inserted; nil for a run of its own.
     public var sweepMembership: SweepMembership?
+    /// Whether snapshot statistics may go to a thread of their own (see ``train``); off only to test that both
+    /// ways store the same numbers.
+    var snapshotsMayRunInBackground = true
     private var hasRun = false
 
     /// The stream of the run's seed that permutes the training labels under `shuffleLabels` ("labels").
@@ -259,37 +267,67 @@ public final class ExperimentRunner {
         var lastFlush = 0.0
         var lastProgress = -1.0
 
+        // The statistics of a snapshot go to a thread of their own when the training steps leave a core idle:
+        // the run has worker threads (so more than one core is meant for it) but its first step split no work
+        // over them. Decided once, from the architecture, batch and thread count alone, so the same run always
+        // decides the same way. Snapshot 0, taken before that step, is computed here.
+        var snapshotThread: SnapshotThread?
+        var backgroundTime = 0.0
+
+        func labels(rows: Int) -> [Int32] {
+            if let labels = rowLabels[rows] { return labels }
+            let labels = Self.rowLabels(split.probe.labels, rows: rows)
+            rowLabels[rows] = labels
+            return labels
+        }
+        func record(step: Int, index: Int, activations: ProbeActivations, computed: SnapshotStatisticValues,
+                    upperTriangle: [Float]?) {
+            let summary = computed.summary
+            recorder.record(snapshot: SnapshotRow(
+                step: step, layerIndex: activations.layerIndex, reduction: activations.reduction.rawValue,
+                probeSamples: summary.samples, units: summary.units, deadUnits: summary.deadUnits,
+                nonFiniteUnits: summary.nonFiniteUnits, pairCount: summary.pairCount,
+                meanAbsR: summary.meanAbsR, meanR: summary.meanR,
+                statistics: statisticIndices.map { computed.values[$0] },
+                histogram: computed.histogram.map(CorrelationHistogram.encode)))
+            if let upperTriangle {
+                recorder.record(matrix: CorrelationMatrixRow(
+                    step: step, layerIndex: activations.layerIndex, reduction: activations.reduction.rawValue,
+                    units: activations.units, upperTriangle: upperTriangle))
+            }
+            latest[index] = summary.meanAbsR
+            if let value = summary.meanAbsR, value > (peaks[index].value ?? -1) { peaks[index] = (step, value) }
+        }
+        func recordBackground(_ results: SnapshotThread.Results) {
+            backgroundTime += results.seconds
+            for (index, activations) in results.job.activations.enumerated() {
+                record(step: results.job.step, index: index, activations: activations,
+                       computed: results.values[index], upperTriangle: results.upperTriangles[index])
+            }
+        }
         func snapshot(at step: Int) {
             let started = elapsed()
             defer { snapshotTime += elapsed() - started }
             let keepsMatrices = configuration.storeMatrices > 0 && snapshotSteps % configuration.storeMatrices == 0
-            for (index, activations) in trainer.probeActivations(split.probe).enumerated() {
-                let labels = rowLabels[activations.samples] ?? {
-                    let labels = Self.rowLabels(split.probe.labels, rows: activations.samples)
-                    rowLabels[activations.samples] = labels
-                    return labels
-                }()
-                let computed = activations.values.withUnsafeBufferPointer { values in
-                    labels.withUnsafeBufferPointer { labels in
-                        workspace.compute(values, samples: activations.samples, units: activations.units,
-                                          labels: labels.isEmpty ? nil : labels, series: index)
+            let probed = trainer.probeActivations(split.probe)
+            if let snapshotThread {
+                snapshotThread.collectFinished().forEach(recordBackground)
+                if !snapshotThread.hasRoom, let oldest = snapshotThread.collectOldest() { recordBackground(oldest) }
+                snapshotThread.submit(SnapshotThread.Job(
+                    step: step, activations: probed, labels: probed.map { labels(rows: $0.samples) },
+                    keepsMatrices: keepsMatrices))
+            } else {
+                for (index, activations) in probed.enumerated() {
+                    let rows = labels(rows: activations.samples)
+                    let computed = activations.values.withUnsafeBufferPointer { values in
+                        rows.withUnsafeBufferPointer { rows in
+                            workspace.compute(values, samples: activations.samples, units: activations.units,
+                                              labels: rows.isEmpty ? nil : rows, series: index)
+                        }
                     }
+                    record(step: step, index: index, activations: activations, computed: computed,
+                           upperTriangle: keepsMatrices ? workspace.lastUpperTriangle() : nil)
                 }
-                let summary = computed.summary
-                recorder.record(snapshot: SnapshotRow(
-                    step: step, layerIndex: activations.layerIndex, reduction: activations.reduction.rawValue,
-                    probeSamples: summary.samples, units: summary.units, deadUnits: summary.deadUnits,
-                    nonFiniteUnits: summary.nonFiniteUnits, pairCount: summary.pairCount,
-                    meanAbsR: summary.meanAbsR, meanR: summary.meanR,
-                    statistics: statisticIndices.map { computed.values[$0] },
-                    histogram: computed.histogram.map(CorrelationHistogram.encode)))
-                if keepsMatrices {
-                    recorder.record(matrix: CorrelationMatrixRow(
-                        step: step, layerIndex: activations.layerIndex, reduction: activations.reduction.rawValue,
-                        units: activations.units, upperTriangle: workspace.lastUpperTriangle()))
-                }
-                latest[index] = summary.meanAbsR
-                if let value = summary.meanAbsR, value > (peaks[index].value ?? -1) { peaks[index] = (step, value) }
             }
             snapshotSteps += 1
         }
@@ -317,7 +355,13 @@ public final class ExperimentRunner {
         var last: StepResult?
         while trainer.completedSteps < trainer.totalSteps {
             if shouldStop() { status = .interrupted; break }
+            let sectionsBefore = trainer.network.workers?.sectionCount ?? 0
             let result = trainer.step()
+            if last == nil, snapshotsMayRunInBackground, let workers = trainer.network.workers,
+               workers.sectionCount == sectionsBefore {
+                workspace.workers = nil
+                snapshotThread = SnapshotThread(workspace: workspace)
+            }
             last = result
             let now = elapsed()
             recorder.record(step: StepMetricsRow(
@@ -340,6 +384,12 @@ public final class ExperimentRunner {
                 report(result, elapsed: now)
             }
         }
+        if let snapshotThread {
+            let started = elapsed()
+            while let results = snapshotThread.collectOldest() { recordBackground(results) }
+            snapshotThread.stop()
+            snapshotTime += elapsed() - started
+        }
         let finalStep = trainer.completedSteps
         var finals: [String: Evaluation] = [:]
         if status == .finished {  // the schedule always holds the last step, so its snapshot is taken
@@ -351,7 +401,7 @@ public final class ExperimentRunner {
             runID: recorder.runID, uuid: runUUID, status: status, steps: finalStep, totalSteps: trainer.totalSteps,
             snapshotSteps: snapshotSteps, finalTest: finals["test"], finalTrain: finals["train"],
             layers: series.indices.map { (series[$0], peaks[$0].step, peaks[$0].value, latest[$0]) },
-            wallTime: elapsed(), snapshotTime: snapshotTime,
+            wallTime: elapsed(), snapshotTime: snapshotTime, backgroundSnapshotTime: backgroundTime,
             matrixBytes: configuration.storeMatrices > 0
                 ? zip(series, trainer.network.probePoints.flatMap { point in point.reductions.map { _ in point.units } }).map { ($0, Self.matrixBytes(units: $1)) } : [])
     }

@@ -36,6 +36,9 @@ public final class WorkerPool: @unchecked Sendable {
     public let minimumWork: Int
     private let shared: SharedState
     private var threads: [pthread_t] = []
+    /// Sections run on the workers so far (sections left on the calling thread do not count). Read it from the
+    /// thread that calls ``run(_:)``: a caller learns whether some work of its own was large enough to split.
+    public private(set) var sectionCount = 0
 
     /// The default ``minimumWork``, 2²² multiply-adds (about 0.1–0.2 ms on one core). A section whose workers spin
     /// costs about a microsecond, but waking a sleeping worker 5–15 µs on a busy machine and 70–110 µs on an idle
@@ -81,6 +84,7 @@ public final class WorkerPool: @unchecked Sendable {
             work.run(part: 0)
             return
         }
+        sectionCount &+= 1
         BLAS.beginSingleThreaded()
         defer { BLAS.endSingleThreaded() }
         // The workers reach `work` through a pointer to this frame's copy and its type: a closure stored in a

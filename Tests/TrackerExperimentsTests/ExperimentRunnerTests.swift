@@ -96,6 +96,50 @@ import TrackerTestSupport
         #expect(threads.rows == [[.integer(Int64(ProcessInfo.processInfo.activeProcessorCount))]])
     }
 
+    /// With several cores and steps too small to split, the statistics of each snapshot run on a thread of their
+    /// own; every stored number (statistics, histograms, matrices, CKA against earlier snapshots) is the one the
+    /// training thread would have computed.
+    @Test func snapshotsOnTheirOwnThreadStoreWhatTheTrainingThreadWould() throws {
+        guard ProcessInfo.processInfo.activeProcessorCount > 1 else { return }
+        let (database, folder) = try temporaryDatabase()
+        defer { folder.cleanup() }
+        var configuration = small(seed: 7)
+        configuration.statistics = .all
+        configuration.storeMatrices = 3
+        configuration.snapshotEvery = 5
+        let background = try ExperimentRunner(configuration).run(in: database)
+        let runner = try ExperimentRunner(configuration)
+        runner.snapshotsMayRunInBackground = false
+        let foreground = try runner.run(in: database)
+        #expect(background.backgroundSnapshotTime > 0, "the statistics ran on their own thread")
+        #expect(foreground.backgroundSnapshotTime == 0)
+        #expect(background.snapshotSteps == foreground.snapshotSteps)
+        func stored(_ runID: Int64) throws -> [ResultTable] {
+            try ["snapshots", "snapshot_histograms", "correlation_matrices"].map { table in
+                let columns = try database.query(sql: "SELECT name FROM pragma_table_info('\(table)') WHERE name <> 'run_id'")
+                    .rows.map { row -> String in
+                        guard case .text(let name) = row[0] else { return "NULL" }
+                        return "\"\(name)\""
+                    }
+                return try database.query(sql: """
+                    SELECT \(columns.joined(separator: ", ")) FROM \(table) WHERE run_id = :run ORDER BY 1, 2, 3
+                    """, arguments: ["run": .integer(runID)])
+            }
+        }
+        let tables = try stored(background.runID)
+        #expect(tables[0].rows.count == background.snapshotSteps * 2)
+        #expect(!tables[2].rows.isEmpty, "matrices were stored")
+        let other = try stored(foreground.runID)
+        for (index, table) in tables.enumerated() where other[index] != table {
+            for (row, values) in table.rows.enumerated() where other[index].rows[row] != values {
+                let differing = values.indices.filter { values[$0] != other[index].rows[row][$0] }
+                Issue.record("table \(index) row \(row) columns \(differing.map { table.columns[$0] }): \(differing.map { values[$0] }) vs \(differing.map { other[index].rows[row][$0] })")
+                break
+            }
+        }
+        #expect(other == tables)
+    }
+
     @Test func stoppingMarksTheRunInterrupted() throws {
         let (database, folder) = try temporaryDatabase()
         defer { folder.cleanup() }

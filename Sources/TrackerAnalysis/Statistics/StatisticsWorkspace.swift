@@ -68,6 +68,13 @@ public final class StatisticsWorkspace {
         wantsSimilarity = ["cka_previous", "cka_initial", "cka_previous_debiased", "cka_initial_debiased"].contains(where: wants)
     }
 
+    /// The threads the correlation matrix of large inputs is computed on (nil: the calling thread). Set it to nil
+    /// before handing the workspace to a thread other than the pool's caller: a pool serves one caller at a time.
+    public var workers: WorkerPool? {
+        get { correlation.workers }
+        set { correlation.workers = newValue }
+    }
+
     /// The strict upper triangle of R from the last ``compute(_:samples:units:labels:series:)``, row by row
     /// ((0,1), (0,2), ..., (0,D−1), (1,2), ...), as `Float`: D(D−1)/2 values, clamped to [−1, 1], NaN for a pair with
     /// a dead or non-finite unit.
@@ -119,6 +126,10 @@ public final class StatisticsWorkspace {
         series: Int) -> SnapshotStatisticValues
     {
         precondition(labels == nil || labels!.count == n, "labels must give one class per row (\(n))")
+        // With workers, every product here (the eigensolver's and CKA's too, not just the correlation's) runs on
+        // single-threaded OpenBLAS: the numbers are then the same whichever thread computes them.
+        if workers != nil { BLAS.beginSingleThreaded() }
+        defer { if workers != nil { BLAS.endSingleThreaded() } }
         let (dead, nonFinite) = correlation.computeGram(values, samples: n, units: u)
         lastUnits = u
         let live = u - dead - nonFinite

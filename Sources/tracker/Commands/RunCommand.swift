@@ -376,6 +376,7 @@ enum RunSummary {
                 ("test_accuracy", number(outcome.finalTest?.accuracy)), ("test_loss", number(outcome.finalTest?.loss)),
                 ("train_accuracy", number(outcome.finalTrain?.accuracy)), ("wall_time", number(outcome.wallTime)),
                 ("snapshot_time", number(outcome.snapshotTime)),
+                ("background_snapshot_time", number(outcome.backgroundSnapshotTime)),
                 ("matrix_bytes", JSONText.object(outcome.matrixBytes.map { ($0.name, "\($0.bytes)") })),
                 ("layers", "[" + layers.joined(separator: ",") + "]"),
             ]) + "\n"
