@@ -41,6 +41,8 @@ let package = Package(
                 plugins: ["EmbedFiles"]),
         // Correlation statistics and phase detection (later: comparison): pure functions over arrays.
         .target(name: "TrackerAnalysis", dependencies: ["TrackerNumerics"]),
+        // Figures (panels, axes, lines, bands, shaded spans) drawn as SVG: pure Swift, depends on no other module.
+        .target(name: "TrackerPlot"),
         // The SQLite store: the only module that speaks SQL. Knows nothing about layers.
         .target(name: "TrackerStore",
                 dependencies: ["CSQLiteDefensive", .product(name: "GRDB", package: "GRDB.swift"),
@@ -73,6 +75,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TrackerAnalysisTests", dependencies: ["TrackerAnalysis", "TrackerNumerics", "TrackerTestSupport"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "TrackerPlotTests", dependencies: ["TrackerPlot"]),
         .testTarget(name: "TrackerStoreTests", dependencies: ["TrackerStore", "TrackerTestSupport"]),
         .testTarget(name: "TrackerExperimentsTests", dependencies: ["TrackerExperiments", "TrackerStore", "TrackerEngine",
                                                                         "TrackerDatasets", "TrackerTestSupport"]),
