@@ -53,9 +53,13 @@ let package = Package(
         .target(name: "TrackerExperiments",
                 dependencies: ["TrackerEngine", "TrackerNumerics", "TrackerDatasets", "TrackerAnalysis", "TrackerStore",
                                "ZIPFoundation", .product(name: "Yams", package: "Yams")]),
+        // Figures of stored runs and the self-contained HTML report (`tracker plot`, `tracker report`).
+        .target(name: "TrackerReport",
+                dependencies: ["TrackerPlot", "TrackerExperiments", "TrackerAnalysis", "TrackerStore"]),
         // The command-line tool: thin commands, one file each.
         .executableTarget(name: "tracker",
-                          dependencies: ["TrackerExperiments", "TrackerStore", "TrackerEngine", "TrackerDatasets",
+                          dependencies: ["TrackerExperiments", "TrackerStore", "TrackerEngine", "TrackerDatasets", "TrackerReport",
+                                         "TrackerPlot",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // Benchmarks: training throughput, correlation cost, data set load time, store write rate. Prints a table.
         .executableTarget(name: "tracker-bench",
