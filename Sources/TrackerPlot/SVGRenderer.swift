@@ -21,8 +21,11 @@ public enum SVGRenderer {
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" + svg(figure)
     }
 
-    /// The `<svg>` element of `figure`, to inline in HTML or write to a file.
-    public static func svg(_ figure: Figure) -> String {
+    /// The `<svg>` element of `figure`, to write to a file or inline in HTML.
+    ///
+    /// - Parameter namespace: write the SVG namespace (`xmlns`), which a file needs; HTML5 needs none inline, and
+    ///   without it the page holds no URL at all.
+    public static func svg(_ figure: Figure, namespace: Bool = true) -> String {
         let id = XMLText.identifier(figure.identifier)
         let columns = max(1, min(figure.columns, max(1, figure.panels.count)))
         let rows = (figure.panels.count + columns - 1) / columns
@@ -36,7 +39,7 @@ public enum SVGRenderer {
         let n = XMLText.number
 
         var out = """
-            <svg xmlns="http://www.w3.org/2000/svg" width="\(n(width))" height="\(n(height))" \
+            <svg\(namespace ? " xmlns=\"http://www.w3.org/2000/svg\"" : "") width="\(n(width))" height="\(n(height))" \
             viewBox="0 0 \(n(width)) \(n(height))" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" \
             font-size="12" class="figure" id="\(id)">
 

@@ -90,15 +90,16 @@ public enum Ticks {
     }
 
     /// A compact label for a tick value: as few decimals as `step` needs (0.05 → "0.05", 0.1 → "0.1"), thousands as
-    /// k and millions as M when the value is a whole number of them (2000 → "2k", 1500000 → "1.5M"), and powers of
-    /// ten below 0.001 as "1e-4".
+    /// k and millions as M when the value is a whole number of them (2000 → "2k", 1500000 → "1.5M"), and values
+    /// on an axis whose step is below 0.001 (or, without a step, values below 0.001) as "2e-4".
     ///
     /// - Parameter step: the distance between neighbouring ticks (nil: the value alone decides).
     public static func label(_ value: Double, step: Double? = nil) -> String {
         guard value.isFinite else { return value.isNaN ? "NaN" : value > 0 ? "∞" : "-∞" }
         if value == 0 { return "0" }
         let magnitude = abs(value)
-        if magnitude < 1e-3 {
+        // Exponent form below 0.001: by the step, when there is one, so all labels of an axis share a form.
+        if (step ?? magnitude) < 1e-3 {
             let exponent = Int(floor(log10(magnitude) + 1e-9))
             let mantissa = value / pow(10, Double(exponent))
             return trimmed(mantissa, decimals: 2) + "e" + String(exponent)

@@ -33,8 +33,9 @@ public struct PlotOptions: Sendable {
     public var statistic: String
     /// Only this probed layer (nil: a panel per probed layer).
     public var layer: String?
-    /// Pool runs by these hyperparameters or run columns (as `tracker compare --group-by`); empty: a line per run.
-    public var groupBy: [String]
+    /// How runs are pooled into lines: `.none` (the default) a line per run; `.seeds` or `.keys` (as
+    /// `tracker compare`, `--group-by`) a mean line with a band per group.
+    public var grouping: ComparisonGrouping
     public var xAxis: PlotXAxis
     public var band: PlotBand
     public var detectorParameters: PhaseDetectorParameters
@@ -47,13 +48,13 @@ public struct PlotOptions: Sendable {
     /// Panels per row.
     public var columns: Int
 
-    public init(statistic: String = "mean_abs_r", layer: String? = nil, groupBy: [String] = [],
+    public init(statistic: String = "mean_abs_r", layer: String? = nil, grouping: ComparisonGrouping = .none,
                 xAxis: PlotXAxis = .step, band: PlotBand = .minmax,
                 detectorParameters: PhaseDetectorParameters = PhaseDetectorParameters(), recompute: Bool = false,
                 title: String? = nil, identifier: String = "figure", columns: Int = 2) {
         self.statistic = statistic
         self.layer = layer
-        self.groupBy = groupBy
+        self.grouping = grouping
         self.xAxis = xAxis
         self.band = band
         self.detectorParameters = detectorParameters
@@ -81,7 +82,7 @@ public enum PlotError: Error, CustomStringConvertible, Sendable, Equatable {
 public enum RunFigures {
     /// A figure of `statistic` for the runs: one panel per probed layer (and reduction), in layer order.
     ///
-    /// Without `groupBy` each run is a line; with it each group is the pointwise mean of its runs with a min–max or
+    /// With grouping `.none` each run is a line; otherwise each group is the pointwise mean of its runs with a min–max or
     /// ±sd band (``SeriesSpread``). Phases come from the comparison (as `tracker compare` detects and stores them):
     /// a run's peak is marked at its refined peak step and value, a group's at its median peak step and the mean
     /// peak value of its runs that peaked; the rise is shaded from the line's first point to the peak, the decay
@@ -95,11 +96,10 @@ public enum RunFigures {
         guard let statistic = SnapshotStatistic.named(options.statistic), statistic.kind == .scalar else {
             throw PlotError.unknownStatistic(options.statistic, known: SnapshotStatistic.scalars.map(\.name))
         }
-        let grouped = !options.groupBy.isEmpty
         let comparison = try RunComparison.compare(
             runIDs, in: database,
             options: ComparisonOptions(statistic: statistic.name, detectorParameters: options.detectorParameters,
-                                       layer: options.layer, grouping: grouped ? .keys(options.groupBy) : .none,
+                                       layer: options.layer, grouping: options.grouping,
                                        recompute: options.recompute))
         return try figure(comparison, in: database, options: options)
     }

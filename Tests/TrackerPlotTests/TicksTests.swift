@@ -61,6 +61,9 @@ import Testing
         #expect(Ticks.label(2500, step: 500) == "2.5k")
         #expect(Ticks.label(1_500_000) == "1.5M")
         #expect(Ticks.label(1e-4) == "1e-4")
+        // One form per axis: a step below 0.001 writes every tick in exponent form.
+        #expect(Ticks.label(0.001, step: 0.0002) == "1e-3" && Ticks.label(0.0008, step: 0.0002) == "8e-4")
+        #expect(Ticks.label(0.0015, step: 0.0005) == "1.5e-3")
         #expect(Ticks.label(-0.2, step: 0.2) == "-0.2")
         #expect(Ticks.label(0.25, step: 0.1) == "0.25")
         #expect(Ticks.label(1234) == "1234")

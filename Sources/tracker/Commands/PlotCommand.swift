@@ -79,7 +79,7 @@ struct PlotCommand: ParsableCommand {
         let format = try FigureFormat(path: out)
         try OutputFile.checkWritable(out)
         let (store, runIDs) = try RunSelection.open(database, references: references, filter: filter)
-        let options = PlotOptions(statistic: detector.statistic, layer: layer, groupBy: CompareCommand.list(groupBy),
+        let options = PlotOptions(statistic: detector.statistic, layer: layer, grouping: groupBy.isEmpty ? .none : .keys(CompareCommand.list(groupBy)),
                                   xAxis: xAxis, band: band, detectorParameters: detector.parameters,
                                   recompute: detector.recompute, title: title)
         let figure: Figure
