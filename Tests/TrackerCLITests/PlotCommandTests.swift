@@ -108,6 +108,8 @@ func svgElements(_ svg: String, class name: String) throws -> [XMLElement] {
         let cases: [(arguments: [String], message: String)] = [
             (["--where", "lr > 1", "--out", "kept.svg"], "Error: no runs match --where \"lr > 1\""),
             (["--stat", "nonsense", "--out", "kept.svg"], "Error: --stat: no snapshot statistic named 'nonsense'"),
+            (["--stat", "effective_rank", "--out", "kept.svg"],
+             "Error: the runs given recorded no effective_rank (tracker run --statistics chooses"),
             (["--layer", "dense9", "--out", "kept.svg"], "Error: --layer: no probed layer named 'dense9'"),
             (["--group-by", "colour", "--out", "kept.svg"], "Error: --group-by: unknown name 'colour'"),
             (["--out", "no/such/folder/plot.svg"], "Error: cannot write 'no/such/folder/plot.svg': no folder"),

@@ -137,7 +137,7 @@ func shellWords(_ command: String) -> [String] {
 
     /// Renders the report in headless Chromium: the page loads without console messages (it has no scripts, so any
     /// is an error), the DOM has every figure and panel, and a screenshot PNG comes out.
-    @Test(.enabled(if: chromium != nil, "needs chromium (Debian package chromium; scripts/setup installs it)"))
+    @Test(.enabled(if: chromium != nil, "Chromium is not installed here (scripts/setup --browser installs it; .ci/run does): the report rendering test is skipped"))
     func theReportRendersInHeadlessChromium() throws {
         let workspace = try CompareFixture.workspace()
         defer { workspace.cleanup() }

@@ -79,6 +79,10 @@ struct PlotCommand: ParsableCommand {
         let format = try FigureFormat(path: out)
         try OutputFile.checkWritable(out)
         let (store, runIDs) = try RunSelection.open(database, references: references, filter: filter)
+        if !(try store.storedStatistics(runIDs: runIDs)).contains(detector.statistic) {
+            throw CommandFailure("the runs given recorded no \(detector.statistic) (tracker run --statistics chooses "
+                                 + "what a run records; tracker statistics lists them)")
+        }
         let options = PlotOptions(statistic: detector.statistic, layer: layer, grouping: groupBy.isEmpty ? .none : .keys(CompareCommand.list(groupBy)),
                                   xAxis: xAxis, band: band, detectorParameters: detector.parameters,
                                   recompute: detector.recompute, title: title)
