@@ -83,10 +83,11 @@ public enum RunFigures {
     /// A figure of `statistic` for the runs: one panel per probed layer (and reduction), in layer order.
     ///
     /// With grouping `.none` each run is a line; otherwise each group is the pointwise mean of its runs with a min–max or
-    /// ±sd band (``SeriesSpread``). Phases come from the comparison (as `tracker compare` detects and stores them):
-    /// a run's peak is marked at its refined peak step and value, a group's at its median peak step and the mean
-    /// peak value of its runs that peaked; the rise is shaded from the line's first point to the peak, the decay
-    /// from the peak to its last point; each distinct noise floor of the statistic is a dashed line. Runs, or
+    /// ±sd band (``SeriesSpread``). Phases come from the comparison (as `tracker compare` detects and stores them),
+    /// and are drawn for a line whose class (a group's most common class, as `compare` shows it) is
+    /// rise_then_decay: a run's peak is marked at its refined peak step and value, a group's at its median peak
+    /// step on its mean line; the rise is shaded from the line's first point to the peak, the decay from the peak
+    /// to its last point; each distinct noise floor of the statistic is a dashed line. Runs, or
     /// groups, keep their colour in every panel; the legend names the parameters that differ between them.
     ///
     /// - Throws: ``PlotError`` for an unknown statistic; ``ComparisonError`` for a layer or grouping name that stands
@@ -142,8 +143,10 @@ public enum RunFigures {
                 guard !runs.isEmpty else { continue }
                 let label = ReportText.legendLabel(group, parameterNames: comparison.parameterNames, showSeed: showSeed)
                 let line = Line(runs: runs, xAxis: options.xAxis, clocks: clocks)
+                var meanLine: (steps: [Int], values: [Double?])?
                 if grouped {
                     let spread = SeriesSpread(runs.map { (steps: $0.steps, values: $0.values) })
+                    meanLine = (spread.steps, spread.mean)
                     let band: Band
                     switch options.band {
                     case .minmax:
@@ -162,11 +165,12 @@ public enum RunFigures {
                                                y: run.values, style: position))
                 }
 
-                // The peak and the phases around it.
-                let peaked = layer.records.filter { $0.peakStep != nil && $0.peakValue != nil }
-                let peakStep = grouped ? layer.phases.medianPeakStep : peaked.first?.peakStep
-                let peakValue = SampleSummary(peaked.map(\.peakValue)).mean
-                if let peakStep, let peakValue, !peaked.isEmpty, let peakX = line.x(peakStep) {
+                // The peak and the phases around it, when the line's (most common) class is rise_then_decay.
+                let peakStep = layer.phases.mostCommonClass?.phaseClass == .riseThenDecay
+                    ? (grouped ? layer.phases.medianPeakStep : layer.records.first?.peakStep) : nil
+                let peakValue = meanLine.flatMap { line in peakStep.flatMap { interpolate(line.steps, line.values, at: $0) } }
+                    ?? (grouped ? nil : layer.records.first?.peakValue)
+                if let peakStep, let peakValue, let peakX = line.x(peakStep) {
                     panel.markers.append(Marker(x: peakX, y: peakValue, label: "detected peak", style: position))
                     let steps = runs.flatMap(\.steps)
                     if let first = steps.min().flatMap({ line.x(Double($0)) }) {
@@ -186,6 +190,17 @@ public enum RunFigures {
         let title = options.title ?? "\(comparison.statistic) by layer"
         return Figure(title: title, panels: panels, columns: min(options.columns, max(1, panels.count)),
                       identifier: options.identifier)
+    }
+
+    /// The value of a line at a fractional step: linear between the neighbouring steps with values; nil outside
+    /// them.
+    static func interpolate(_ steps: [Int], _ values: [Double?], at step: Double) -> Double? {
+        let points = zip(steps, values).compactMap { step, value in value.map { (Double(step), $0) } }
+        guard let upper = points.firstIndex(where: { $0.0 >= step }) else { return nil }
+        if points[upper].0 == step { return points[upper].1 }
+        guard upper > 0 else { return nil }
+        let (a, b) = (points[upper - 1], points[upper])
+        return a.1 + (step - a.0) / (b.0 - a.0) * (b.1 - a.1)
     }
 
     /// The x axis's label.

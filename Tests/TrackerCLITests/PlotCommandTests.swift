@@ -68,6 +68,13 @@ func svgElements(_ svg: String, class name: String) throws -> [XMLElement] {
         #expect(legend.prefix(2) == ["learning_rate=0.02 (n=2)", "learning_rate=0.05 (n=2)"])
         #expect(try svgElements(svg, class: "axis-label").first?.stringValue == "1 + step (log scale)")
         #expect(try svgElements(svg, class: "minor-tick").count > 0)
+        // A group's peak is marked (and its phases shaded) when its most common class, as compare shows it, is
+        // rise_then_decay.
+        let groups = parseCSV(try workspace.onRuns("compare", "--group-by", "lr", "--layer", "dense2", "--format",
+                                                   "csv").standardOutput).rows
+        let peakedGroups = groups.filter { $0["class"] == "rise_then_decay" }.count
+        #expect(try svgElements(svg, class: "marker").count == peakedGroups)
+        #expect(try svgElements(svg, class: "span").count == 2 * peakedGroups)
 
         for axis in ["epoch", "wall"] {
             let other = try workspace.onRuns("plot", "1", "--x", axis, "--out", "\(axis).svg")
@@ -76,6 +83,12 @@ func svgElements(_ svg: String, class name: String) throws -> [XMLElement] {
             let d = try svgElements(text, class: "series").first?.attributes?.first { $0.name == "d" }?.stringValue
             #expect((d ?? "").hasPrefix("M"), "--x \(axis) draws the line")
         }
+        // Two epochs of digits: the epoch axis ends at 2.
+        let epochs = try String(contentsOfFile: workspace.path("epoch.svg"), encoding: .utf8)
+        let xTicks = try svgElements(epochs, class: "x-axis").first.map { axis in
+            try svgElements(axis.xmlString, class: "tick-label").map { $0.stringValue ?? "" }
+        }
+        #expect(xTicks == ["0", "0.5", "1", "1.5", "2"])
     }
 
     @Test func pngGoesThroughRsvgConvert() throws {

@@ -28,7 +28,7 @@ struct PlotCommand: ParsableCommand {
             Examples:
               tracker plot 1 2 3 --out runs.svg
               tracker plot --where "tag = 'sweep1'" --group-by lr --band sd --out lr.png
-              tracker plot 4 --stat effective_rank --layer dense2 --x log-step --out rank.svg
+              tracker plot 4 --stat max_abs_r --layer dense2 --x log-step --out max.svg
             """)
 
     @OptionGroup var database: DatabaseOptions
