@@ -2,6 +2,7 @@
 // of any kind, stored text escaped, a re-run command that really re-creates its run, and bad input. The browser
 // test renders the page in headless Chromium when it is installed.
 import Foundation
+import GRDB
 import Testing
 import TrackerTestSupport
 
@@ -115,6 +116,23 @@ func shellWords(_ command: String) -> [String] {
         let a = try workspace.tracker("sql", query, "--db", "a.sqlite", "--format", "csv").standardOutput
         let b = try workspace.tracker("sql", query, "--db", "b.sqlite", "--format", "csv").standardOutput
         #expect(a == b && a.split(separator: "\n").count > 5)
+    }
+
+    @Test func aRunWithoutAStoredConfigurationShowsTheCommandLineItRecorded() throws {
+        let workspace = try CompareFixture.workspace()
+        defer { workspace.cleanup() }
+        let queue = try DatabaseQueue(path: workspace.path("runs.sqlite"))
+        try queue.write { db in try db.execute(sql: "UPDATE runs SET configuration = NULL WHERE id = 2") }
+        try queue.close()
+        #expect(try workspace.onRuns("report", "1", "2", "--out", "r.html").status == 0)
+        let html = try String(contentsOfFile: workspace.path("r.html"), encoding: .utf8)
+        let csv = try workspace.onRuns("sql", "SELECT command_line FROM runs WHERE id = 2", "--format", "csv")
+        let recorded = (parseCSV(csv.standardOutput).rows.first?["command_line"] ?? "")
+            .trimmingCharacters(in: CharacterSet(charactersIn: "\""))   // parseCSV keeps a quoted field's quotes
+        #expect(recorded.contains(" run --arch 24,12"))
+        #expect(html.contains("Recorded before runs stored their configuration"))
+        #expect(html.contains("<pre class=\"command\"><code>" + recorded.replacingOccurrences(of: "'", with: "&#39;")))
+        #expect(occurrences(of: "stored configuration (YAML)", in: html) == 1)   // run 1 still has its own
     }
 
     @Test func badInputFailsInOneLineAndWritesNothing() throws {
