@@ -106,7 +106,7 @@ public enum OutputFile {
             let input = folder.appending(path: "figure.svg"), output = folder.appending(path: "figure.png")
             let errors = folder.appending(path: "errors.txt")
             try Data(svg.utf8).write(to: input)
-            FileManager.default.createFile(atPath: errors.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
             let process = Process()
             process.executableURL = URL(fileURLWithPath: program)
             process.arguments = ["--format", "png", "--zoom", String(zoom), "--output", output.path, input.path]
