@@ -41,6 +41,8 @@ let package = Package(
                 plugins: ["EmbedFiles"]),
         // Correlation statistics and phase detection (later: comparison): pure functions over arrays.
         .target(name: "TrackerAnalysis", dependencies: ["TrackerNumerics"]),
+        // Figures (panels, axes, lines, bands, shaded spans) drawn as SVG: pure Swift, depends on no other module.
+        .target(name: "TrackerPlot"),
         // The SQLite store: the only module that speaks SQL. Knows nothing about layers.
         .target(name: "TrackerStore",
                 dependencies: ["CSQLiteDefensive", .product(name: "GRDB", package: "GRDB.swift"),
@@ -51,9 +53,13 @@ let package = Package(
         .target(name: "TrackerExperiments",
                 dependencies: ["TrackerEngine", "TrackerNumerics", "TrackerDatasets", "TrackerAnalysis", "TrackerStore",
                                "ZIPFoundation", .product(name: "Yams", package: "Yams")]),
+        // Figures of stored runs and the self-contained HTML report (`tracker plot`, `tracker report`).
+        .target(name: "TrackerReport",
+                dependencies: ["TrackerPlot", "TrackerExperiments", "TrackerAnalysis", "TrackerStore"]),
         // The command-line tool: thin commands, one file each.
         .executableTarget(name: "tracker",
-                          dependencies: ["TrackerExperiments", "TrackerStore", "TrackerEngine", "TrackerDatasets",
+                          dependencies: ["TrackerExperiments", "TrackerStore", "TrackerEngine", "TrackerDatasets", "TrackerReport",
+                                         "TrackerPlot",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // Benchmarks: training throughput, correlation cost, data set load time, store write rate. Prints a table.
         .executableTarget(name: "tracker-bench",
@@ -73,6 +79,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TrackerAnalysisTests", dependencies: ["TrackerAnalysis", "TrackerNumerics", "TrackerTestSupport"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "TrackerPlotTests", dependencies: ["TrackerPlot"]),
         .testTarget(name: "TrackerStoreTests", dependencies: ["TrackerStore", "TrackerTestSupport"]),
         .testTarget(name: "TrackerExperimentsTests", dependencies: ["TrackerExperiments", "TrackerStore", "TrackerEngine",
                                                                         "TrackerDatasets", "TrackerTestSupport"]),

@@ -111,29 +111,7 @@ struct CompareCommand: ParsableCommand {
     }
 
     func run() throws {
-        var expression: RunFilterExpression?
-        if let filter {
-            do {
-                expression = try RunFilterExpression(parsing: filter)
-            } catch {
-                throw usageFailure("--where: \(error.description)", "  \(filter)", "  \(error.caretLine)")
-            }
-        }
-        let store = try database.openForAnalysis()
-        let runIDs: [Int64]
-        if let expression {
-            if let unknown = try store.unknownNames(in: expression).first {
-                throw usageFailure("--where: unknown name '\(unknown)' (known: "
-                                   + (try store.filterNames()).joined(separator: ", ") + ")")
-            }
-            runIDs = try store.runIDs(matching: expression)
-            if runIDs.isEmpty { throw CommandFailure("no runs match --where \"\(filter ?? "")\"") }
-        } else if references.isEmpty {
-            runIDs = try store.runIDs(matching: nil)
-            if runIDs.isEmpty { throw CommandFailure("no runs in \(database.db)") }
-        } else {
-            runIDs = try references.map(store.resolveRun)
-        }
+        let (store, runIDs) = try RunSelection.open(database, references: references, filter: filter)
 
         let trajectories = output.format == .table && Terminal.standardOutputIsTerminal
         let options = ComparisonOptions(
@@ -143,7 +121,7 @@ struct CompareCommand: ParsableCommand {
             includeTrajectories: trajectories)
         let comparison: Comparison
         do {
-            comparison = try RunComparison.compare(Array(Set(runIDs)).sorted(), in: store, options: options)
+            comparison = try RunComparison.compare(runIDs, in: store, options: options)
         } catch let error as ComparisonError {
             switch error {
             case .unknownLayer: throw usageFailure("--layer: \(error.description)")
