@@ -35,8 +35,8 @@ enum TrackerProcess {
         let token = UUID().uuidString
         let out = directory.appending(path: ".out-\(token)")
         let err = directory.appending(path: ".err-\(token)")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        FileManager.default.createFile(atPath: err.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: err)
         process.standardInput = FileHandle.nullDevice
