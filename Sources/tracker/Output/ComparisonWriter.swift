@@ -2,6 +2,7 @@
 import Foundation
 import TrackerAnalysis
 import TrackerExperiments
+import TrackerReport
 import TrackerStore
 
 /// One output row: a group of runs and one of its layers (nil for a group without snapshots).
@@ -251,30 +252,8 @@ enum ComparisonWriter {
                          sortValue: { real(summary($0)?.mean) })
     }
 
-    /// `0.2314 ± 0.012` (4 significant digits, the spread 2), `0.2314` for one value, empty for none.
-    static func summaryText(_ summary: SampleSummary?) -> String {
-        guard let summary, let mean = summary.mean else { return "" }
-        guard let spread = summary.standardDeviation else { return significant(mean, 4) }
-        return significant(mean, 4) + " ± " + significant(spread, 2)
-    }
-
-    static func significant(_ value: Double, _ digits: Int) -> String {
-        String(format: "%.\(digits)g", value)
-    }
-
     private static func real(_ value: Double?) -> SQLValue {
         value.flatMap { $0.isFinite ? SQLValue.real($0) : nil } ?? .null
-    }
-
-    private static func mostCommon(_ layer: LayerComparison?) -> (phaseClass: PhaseClass, count: Int)? {
-        layer?.phases.mostCommonClass
-    }
-
-    /// `rise_then_decay` for one run; `rise_then_decay 4/5` for a group (the most common class, its count, n).
-    static func classText(_ layer: LayerComparison?) -> String {
-        guard let layer, let common = mostCommon(layer) else { return "" }
-        let total = layer.phases.seedCount
-        return total == 1 ? common.phaseClass.rawValue : "\(common.phaseClass.rawValue) \(common.count)/\(total)"
     }
 
     /// `rise_then_decay=4 flat=1`: the classes that occur, in the detector's order.
@@ -283,27 +262,6 @@ enum ComparisonWriter {
             let count = summary.classCounts[phaseClass] ?? 0
             return count > 0 ? "\(phaseClass.rawValue)=\(count)" : nil
         }.joined(separator: " ")
-    }
-
-    /// `412` (the median peak step, rounded), with the bootstrap 95 % CI when there is one: `412 [380, 460]`.
-    static func peakStepText(_ summary: SeedSummary?) -> String {
-        guard let summary, let median = summary.medianPeakStep else { return "" }
-        func step(_ value: Double) -> String { String(Int(value.rounded())) }
-        guard let lower = summary.peakStepLower, let upper = summary.peakStepUpper else { return step(median) }
-        return "\(step(median)) [\(step(lower)), \(step(upper))]"
-    }
-
-    /// The status of a run, or of a group's runs: `finished`, or `4 finished, 1 running` when they differ.
-    static func statusText(_ group: ComparisonGroup) -> String {
-        if group.statusCounts.count == 1, let only = group.statusCounts.keys.first {
-            return group.runs.count == 1 || only == "finished" ? only : "\(group.runs.count) \(only)"
-        }
-        return group.statusCounts.sorted { statusRank($0.key) < statusRank($1.key) }
-            .map { "\($0.value) \($0.key)" }.joined(separator: ", ")
-    }
-
-    private static func statusRank(_ status: String) -> Int {
-        ["finished", "running", "interrupted", "failed", "crashed"].firstIndex(of: status) ?? 5
     }
 
     static func parameterText(_ value: ParameterValue?) -> String {
@@ -342,18 +300,18 @@ enum ComparisonWriter {
         return kept + ",…"
     }
 
-    /// Run ids as ranges: `1-3,7,9-10`.
-    static func idRanges(_ ids: [Int64]) -> String {
-        var parts: [String] = []
-        var index = 0
-        let sorted = ids.sorted()
-        while index < sorted.count {
-            var end = index
-            while end + 1 < sorted.count && sorted[end + 1] == sorted[end] + 1 { end += 1 }
-            parts.append(end == index ? "\(sorted[index])" : end == index + 1 ? "\(sorted[index]),\(sorted[end])"
-                         : "\(sorted[index])-\(sorted[end])")
-            index = end + 1
-        }
-        return parts.joined(separator: ",")
+    private static func mostCommon(_ layer: LayerComparison?) -> (phaseClass: PhaseClass, count: Int)? {
+        layer?.phases.mostCommonClass
     }
+
+    private static func statusRank(_ status: String) -> Int {
+        ["finished", "running", "interrupted", "failed", "crashed"].firstIndex(of: status) ?? 5
+    }
+
+    // The cells the report writes too (TrackerReport's ReportText holds them, so both say the same).
+    static func summaryText(_ summary: SampleSummary?) -> String { ReportText.summary(summary) }
+    static func classText(_ layer: LayerComparison?) -> String { ReportText.phaseClass(layer) }
+    static func peakStepText(_ summary: SeedSummary?) -> String { ReportText.peakStep(summary) }
+    static func statusText(_ group: ComparisonGroup) -> String { ReportText.status(group) }
+    static func idRanges(_ ids: [Int64]) -> String { ReportText.idRanges(ids) }
 }
