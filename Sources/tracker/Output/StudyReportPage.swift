@@ -29,7 +29,7 @@ enum StudyReportPage {
             + table.columns.map { "<th>\(escape($0))</th>" }.joined() + "</tr></thead>\n<tbody>\n"
         for row in table.rows {
             let verdict = row.last.map(TableWriter.humanText) ?? ""
-            html += "<tr class=\"\(verdict.replacingOccurrences(of: " ", with: "-"))\">"
+            html += "<tr class=\"\(escape(verdict.replacingOccurrences(of: " ", with: "-")))\">"
             for (index, value) in row.enumerated() {
                 html += (numeric[index] ? "<td class=\"number\">" : "<td>") + escape(TableWriter.humanText(value))
                     + "</td>"
