@@ -23,18 +23,19 @@ struct ReproduceCommand: ParsableCommand {
             The full study trains 20 epochs (2,500 steps of 32 on mnist-5k) with snapshots every 50 steps after \
             the early log-spaced ones; --quick trains 8 epochs (1,000 steps) with snapshots every 25 steps, 2 seeds.
 
-            Phases of mean |r| are detected as `tracker phases` does (and stored). One row per condition and \
-            probed layer (recurrent layers twice: time_pooled and last_step):
-              rise_then_decay  k/N: seeds whose class is rise_then_decay, of the seeds finished
-              peak_step        median peak step over those k seeds; ci_low, ci_high: its percentile-bootstrap \
-            95 % interval (2,000 resamples; none for k < 2)
-              rise, decay      in noise floors, medians over the k seeds: (peak - start) / F and (peak - final) / F, \
-            with start, peak and final the detector's smoothed values and F = sqrt(2 / (pi N)) the mean |r| of \
-            independent units on the N probe samples (0.0499 for 256): a rise of 1 is as large as the whole \
-            correlation of unrelated units
-              verdict          follows: k >= 0.8 N (2 of 2, 4 of 5); partly: 1 <= k < 0.8 N; does not follow: \
-            k = 0; undetermined: no seed could be classified (all insufficient or non_finite)
-            For a control, "follows" says the phase survives the control.
+            Phases of mean |r| are detected as `tracker phases` does (and stored). One row per condition (mlp, \
+            cnn, rnn, lstm, mlp-shuffled-labels, mlp-decov-LAMBDA) and probed layer; conv layers are read by \
+            spatial_mean, recurrent layers twice (time_pooled and last_step). Of the N seeds finished, k are \
+            rise_then_decay (column rise_then_decay, "k/N"). peak_step is the median peak step of those k, ci_low and \
+            ci_high its percentile-bootstrap 95 % interval (2,000 resamples; none for k < 2). rise and decay are in \
+            noise floors, medians over the k seeds of (peak - start) / F and (peak - final) / F, with start, peak \
+            and final the detector's smoothed values and F = sqrt(2 / (pi P)) the mean |r| of independent units on \
+            the P probe samples (0.0499 for P = 256): a rise of 1 is as large as the whole correlation unrelated \
+            units show. verdict: follows when k >= 0.8 N (2 of 2, 4 of 5), partly when 1 <= k < 0.8 N, does not \
+            follow when k = 0, undetermined when no seed could be classified (all insufficient or non_finite). For \
+            a control, "follows" says the phase survives the control.
+
+            Conditions run one after another, the seeds of each on the --jobs workers.
 
             The report (--out) is one self-contained HTML file with the verdict table and the runs.
 
