@@ -31,8 +31,8 @@ import Testing
                                                + "finished earlier; running 4 on 2 worker(s) of 1 BLAS thread(s)\n"))
         #expect(result.standardError.contains("reproduce: 4/4 runs finished, verdicts for 6 layer rows; wrote study.html in "))
         let table = result.standardOutput.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
-        #expect(table.first == ["condition", "layer", "reduction", "rise_then_decay", "peak_step", "ci_low", "ci_high",
-                                "rise", "decay", "verdict"])
+        #expect(table.first == ["condition", "layer", "reduction", "rise_then_decay", "classes", "peak_step", "ci_low",
+                                "ci_high", "rise", "decay", "verdict"])
 
         // Every run is a finished member of its condition's sweep, tagged, with its settings.
         #expect(try rows(workspace, """
@@ -65,28 +65,35 @@ import Testing
             let peaked = seeds.filter { $0[3] == "rise_then_decay" }
             #expect(Array(line[0...2]) == key)
             #expect(line[3] == "\(peaked.count)/\(seeds.count)")
+            // Every seed's class, counted, in the detector's order.
+            let order = ["rise_then_decay", "rise", "decay", "flat", "insufficient", "non_finite"]
+            let counted = order.compactMap { name -> String? in
+                let count = seeds.filter { $0[3] == name }.count
+                return count > 0 ? "\(name) \(count)" : nil
+            }
+            #expect(line[4] == counted.joined(separator: "; "), "\(key)")
             // The rule, written out: all of 2 seeds follows, 1 is partly, 0 does not follow.
             let expected = peaked.count == 2 ? "follows" : peaked.count == 1 ? "partly" : "does not follow"
-            #expect(line[9] == expected, "\(key)")
+            #expect(line[10] == expected, "\(key)")
             if peaked.isEmpty {
-                #expect(line[4...8].allSatisfy { $0.isEmpty }, "\(key): no peak, no numbers")
+                #expect(line[5...9].allSatisfy { $0.isEmpty }, "\(key): no peak, no numbers")
                 continue
             }
             let steps = peaked.map { Double($0[4])! }
-            #expect(abs(Double(line[4])! - median(steps)) <= 0.05 + 1e-9, "\(key): median peak step")
+            #expect(abs(Double(line[5])! - median(steps)) <= 0.05 + 1e-9, "\(key): median peak step")
             let floor = Double(peaked[0][8])!
             #expect(abs(floor - (2 / (Double.pi * 256)).squareRoot()) < 1e-12, "the noise floor of 256 probe samples")
             let rise = median(peaked.map { (Double($0[5])! - Double($0[6])!) / floor })
             let decay = median(peaked.map { (Double($0[5])! - Double($0[7])!) / floor })
-            #expect(abs(Double(line[7])! - rise) <= 0.005 + 1e-9, "\(key): rise in floors")
-            #expect(abs(Double(line[8])! - decay) <= 0.005 + 1e-9, "\(key): decay in floors")
+            #expect(abs(Double(line[8])! - rise) <= 0.005 + 1e-9, "\(key): rise in floors")
+            #expect(abs(Double(line[9])! - decay) <= 0.005 + 1e-9, "\(key): decay in floors")
             if peaked.count == 2 {
                 // A percentile bootstrap of a median of two lies between them, around their mean.
-                let low = Double(line[5])!, high = Double(line[6])!
+                let low = Double(line[6])!, high = Double(line[7])!
                 #expect(low >= steps.min()! - 0.05 && low <= median(steps) + 0.05)
                 #expect(high <= steps.max()! + 0.05 && high >= median(steps) - 0.05)
             } else {
-                #expect(line[5].isEmpty && line[6].isEmpty, "\(key): one peak, no interval")
+                #expect(line[6].isEmpty && line[7].isEmpty, "\(key): one peak, no interval")
             }
         }
 

@@ -26,7 +26,7 @@ struct ReproduceCommand: ParsableCommand {
             Phases of mean |r| are detected as `tracker phases` does (and stored). One row per condition (mlp, \
             cnn, rnn, lstm, mlp-shuffled-labels, mlp-decov-LAMBDA) and probed layer; conv layers are read by \
             spatial_mean, recurrent layers twice (time_pooled and last_step). Of the N seeds finished, k are \
-            rise_then_decay (column rise_then_decay, "k/N"). peak_step is the median peak step of those k, ci_low and \
+            rise_then_decay (column rise_then_decay, "k/N"; classes counts every class). peak_step is the median peak step of those k, ci_low and \
             ci_high its percentile-bootstrap 95 % interval (2,000 resamples; none for k < 2). rise and decay are in \
             noise floors, medians over the k seeds of (peak - start) / F and (peak - final) / F, with start, peak \
             and final the detector's smoothed values and F = sqrt(2 / (pi P)) the mean |r| of independent units on \
@@ -183,16 +183,23 @@ struct ReproduceCommand: ParsableCommand {
             value.map { .real(($0 * places).rounded() / places) } ?? .null
         }
         return ResultTable(
-            columns: ["condition", "layer", "reduction", "rise_then_decay", "peak_step", "ci_low", "ci_high", "rise",
-                      "decay", "verdict"],
+            columns: ["condition", "layer", "reduction", "rise_then_decay", "classes", "peak_step", "ci_low", "ci_high",
+                      "rise", "decay", "verdict"],
             rows: rows.map { row in
                 let verdict = row.verdict
                 return [.text(row.condition.name), .text(row.layerName), .text(row.reduction),
-                        .text("\(verdict.riseThenDecayCount)/\(verdict.seeds.seedCount)"),
+                        .text("\(verdict.riseThenDecayCount)/\(verdict.seeds.seedCount)"), .text(classes(verdict.seeds)),
                         real(verdict.seeds.medianPeakStep, 10), real(verdict.seeds.peakStepLower, 10),
                         real(verdict.seeds.peakStepUpper, 10), real(verdict.riseOverFloor, 100),
                         real(verdict.decayOverFloor, 100), .text(verdict.verdict.rawValue)]
             })
+    }
+
+    /// The seeds' classes with their counts, in the detector's order: `decay 2`, `rise_then_decay 1; rise 1`.
+    static func classes(_ summary: SeedSummary) -> String {
+        PhaseClass.allCases.compactMap { phaseClass in
+            summary.classCounts[phaseClass].flatMap { $0 > 0 ? "\(phaseClass.rawValue) \($0)" : nil }
+        }.joined(separator: "; ")
     }
 
     /// A sweep's error as the study's: the study has no `--grid` or sweep file, so only the fault is kept

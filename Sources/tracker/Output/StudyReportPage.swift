@@ -23,7 +23,7 @@ enum StudyReportPage {
             + "\(escape(study.data)), snapshots every \(study.snapshotEvery) steps after the early log-spaced ones. "
             + "<code>rise_then_decay</code> k/N: seeds in that class; <code>peak_step</code>: their median peak step, "
             + "with its percentile-bootstrap 95 % interval; <code>rise</code>, <code>decay</code>: (peak − start) and "
-            + "(peak − final) in noise floors √(2/(πN)); <code>verdict</code>: follows (k ≥ 0.8 N), partly, does not "
+            + "(peak − final) in noise floors √(2/(πP)), P the probe samples; <code>verdict</code>: follows (k ≥ 0.8 N), partly, does not "
             + "follow (k = 0), undetermined.</p>\n"
         html += "<table class=\"verdicts\">\n<thead><tr>"
             + table.columns.map { "<th>\(escape($0))</th>" }.joined() + "</tr></thead>\n<tbody>\n"
