@@ -47,7 +47,7 @@ public enum StudyVerdict {
     ///   and ``ClaimVerdict/undetermined`` when no result has a class other than insufficient or non_finite.
     ///   Seeds that are insufficient or diverged count in N (they did not show the phase). The rise and decay of a
     ///   seed with a peak are (peak − start) / F and (peak − final) / F, F the noise floor the detector was given
-    ///   (for mean |r| on N probe samples, √(2/(πN)): the mean |r| of independent units, 0.0499 for 256 samples);
+    ///   (for mean |r| on P probe samples, √(2/(πP)): the mean |r| of independent units, 0.0499 for P = 256);
     ///   their medians over the seeds with a peak are reported (the mean of the two middle ones for an even
     ///   count). Start, peak and final are the detector's smoothed values.
     /// - Edge cases: no results → undetermined, every count 0, every value nil; no seed with a peak → rise, decay
