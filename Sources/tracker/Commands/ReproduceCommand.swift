@@ -35,7 +35,8 @@ struct ReproduceCommand: ParsableCommand {
             follow when k = 0, undetermined when no seed could be classified (all insufficient or non_finite). For \
             a control, "follows" says the phase survives the control.
 
-            Conditions run one after another, the seeds of each on the --jobs workers.
+            Every run of every condition goes to the --jobs workers in the study's order (mlp, cnn, rnn, lstm, then \
+            the controls), each with cores / jobs BLAS threads.
 
             The report (--out) is one self-contained HTML file with the verdict table and the runs.
 
@@ -61,7 +62,7 @@ struct ReproduceCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Where the HTML report goes.", valueName: "file"))
     var out = "report.html"
 
-    @Option(help: "Worker processes at once, each with cores / jobs BLAS threads (default: the cores, at most the seeds).")
+    @Option(help: "Worker processes at once, each with cores / jobs BLAS threads (default: the cores).")
     var jobs: Int?
 
     @Option(help: "Cores the workers share (default: this machine's).")
@@ -88,7 +89,7 @@ struct ReproduceCommand: ParsableCommand {
         let study = ReproductionStudy(quick: quick, seeds: seeds, data: data, epochs: epochs,
                                       only: only.isEmpty ? nil : only)
         let cores = self.cores ?? ProcessInfo.processInfo.activeProcessorCount
-        let jobs = self.jobs ?? max(1, min(cores, study.seeds))
+        let jobs = self.jobs ?? cores
         let threads = max(1, cores / jobs)
         let definitions: [(condition: StudyCondition, definition: SweepDefinition, points: [SweepPoint])]
         do {
@@ -104,18 +105,10 @@ struct ReproduceCommand: ParsableCommand {
                           + "\(study.epochs) epochs on \(study.data), \(total - pending) finished earlier; running "
                           + "\(pending) on \(jobs) worker(s) of \(threads) BLAS thread(s)")
 
-        var failed = 0
-        var stopped = false
         let signals = SignalCounter()
-        var done = total - pending
-        for part in parts where !part.pending.isEmpty {
-            let results = runPending(part, store: store, threads: threads, jobs: jobs, signals: signals,
-                                     done: done, total: total)
-            done += results.count
-            failed += results.filter { $0.outcome == .failed || $0.outcome == .crashed }.count
-            if signals.count > 0 { stopped = true; break }
-        }
-        if stopped {
+        let results = runPending(parts, store: store, threads: threads, jobs: jobs, signals: signals, total: total)
+        let failed = results.filter { $0.outcome == .failed || $0.outcome == .crashed }.count
+        if signals.count > 0 {
             SweepCommand.note("reproduce: stopped; the same command resumes where it stopped")
             throw ExitCode(130)
         }
@@ -143,35 +136,44 @@ struct ReproduceCommand: ParsableCommand {
         }
     }
 
-    /// Trains one condition's pending runs on `jobs` workers: a line per run that ends and a live line, both only
-    /// when stdout is a terminal.
-    func runPending(_ part: StudyPart, store: TrackerDatabase, threads: Int, jobs: Int, signals: SignalCounter,
-                    done: Int, total: Int) -> [SweepRunResult] {
+    /// Trains every condition's pending runs, in the study's order, on `jobs` workers: a line per run that ends and a
+    /// live line, both only when stdout is a terminal (failures are always said).
+    func runPending(_ parts: [StudyPart], store: TrackerDatabase, threads: Int, jobs: Int, signals: SignalCounter,
+                    total: Int) -> [SweepRunResult] {
+        let pending = parts.flatMap(\.pending)
+        guard !pending.isEmpty else { return [] }
+        // A run's key tells its condition: the conditions' configurations differ.
+        var partOfKey: [String: StudyPart] = [:]
+        for part in parts { for point in part.points { partOfKey[point.key] = part } }
         let logs = FileManager.default.temporaryDirectory.appending(path: "tracker-reproduce-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: logs) }
         let databasePath = database.db
         let commandLine = CommandLine.arguments.map(RunCommand.shellQuoted).joined(separator: " ")
         let coordinator = SweepCoordinator(
-            database: store, sweepUUID: part.sweepUUID, jobs: max(1, min(jobs, part.pending.count)), logFolder: logs,
-            executable: SweepCommand.executablePath, arguments: { point in
-                ["sweep-worker", "--db", databasePath, "--sweep-uuid", part.sweepUUID, "--index", String(point.index),
-                 "--key", point.key, "--threads", String(threads), "--command-line", commandLine]
+            database: store, sweepUUIDs: { partOfKey[$0.key]!.sweepUUID }, jobs: max(1, min(jobs, pending.count)),
+            logFolder: logs, executable: SweepCommand.executablePath, arguments: { point in
+                ["sweep-worker", "--db", databasePath, "--sweep-uuid", partOfKey[point.key]!.sweepUUID,
+                 "--index", String(point.index), "--key", point.key, "--threads", String(threads),
+                 "--command-line", commandLine]
             })
         let terminal = Terminal.standardOutputIsTerminal
         let live = terminal ? ProgressLine() : nil
-        let progress = SweepProgress(total: part.points.count, skipped: part.points.count - part.pending.count)
-        let results = coordinator.run(part.pending, progress: progress, stopLevel: { signals.count }) { event, progress in
+        let progress = SweepProgress(total: total, skipped: total - pending.count)
+        func line(_ result: SweepRunResult) -> String {
+            (partOfKey[result.point.key]?.condition.name ?? "") + " " + SweepCommand.describe(result)
+        }
+        let results = coordinator.run(pending, progress: progress, stopLevel: { signals.count }) { event, progress in
             if case .ended(let result) = event, terminal {
                 live?.clear()
-                let ended = progress.finished + progress.failed + progress.interrupted
-                SweepCommand.note("[\(done + ended)/\(total)] \(part.condition.name) " + SweepCommand.describe(result))
+                let done = progress.finished + progress.skipped + progress.failed + progress.interrupted
+                SweepCommand.note("[\(done)/\(total)] " + line(result))
             }
-            live?.show("reproduce \(part.condition.name): " + progress.description)
+            live?.show("reproduce: " + progress.description)
         }
         live?.clear()
         if !terminal {
             for result in results where result.outcome == .failed || result.outcome == .crashed {
-                SweepCommand.note("\(part.condition.name) " + SweepCommand.describe(result))
+                SweepCommand.note(line(result))
             }
         }
         return results
