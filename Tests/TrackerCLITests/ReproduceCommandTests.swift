@@ -106,6 +106,8 @@ import Testing
             #expect(html.contains("<td>\(line[0])</td><td>\(line[1])</td><td>\(line[2])</td><td>\(line[3])</td>"))
         }
         #expect(html.components(separatedBy: "<tr class=").count - 1 == order.count)
+        #expect(html.contains("<tr><td>mlp-decov-0.1</td><td>MLP, DeCov λ = 0.1</td><td><code>--arch "
+                              + "dense256-relu-dense256-relu-dense128-relu --decov 0.1</code></td></tr>"))
         #expect(html.contains("<td>reproduce-mlp-decov-0.1 seed=1</td>"), "the runs are listed by name")
     }
 

@@ -14,7 +14,8 @@ enum StudyReportPage {
         let description: String
     }
 
-    /// The verdict table as a section: a caption saying how to read it, the table, and the command that made it.
+    /// The verdict table as a section: a caption saying how to read it, the table, the conditions with their flags,
+    /// and the command that made it.
     static func verdictSection(_ table: ResultTable, study: ReproductionStudy, commandLine: String)
         -> (title: String, html: String) {
         let numeric = TableWriter.numericColumns(table)
@@ -35,6 +36,13 @@ enum StudyReportPage {
                     + "</td>"
             }
             html += "</tr>\n"
+        }
+        html += "</tbody>\n</table>\n<table class=\"conditions\">\n<thead><tr><th>condition</th><th>what</th>"
+            + "<th>tracker run flags (besides --data, --epochs, --snapshot-every)</th></tr></thead>\n<tbody>\n"
+        for condition in study.conditions {
+            let flags = condition.settings.map { "--\($0.key) \($0.value)" }.joined(separator: " ")
+            html += "<tr><td>\(escape(condition.name))</td><td>\(escape(condition.summary))</td>"
+                + "<td><code>\(escape(flags))</code></td></tr>\n"
         }
         html += "</tbody>\n</table>\n<p>Re-run: <code>\(escape(commandLine))</code> (finished runs are kept; only "
             + "missing ones train).</p>\n"
