@@ -40,7 +40,9 @@ enum StudyReportPage {
         html += "</tbody>\n</table>\n<table class=\"conditions\">\n<thead><tr><th>condition</th><th>what</th>"
             + "<th>tracker run flags (besides --data, --epochs, --snapshot-every)</th></tr></thead>\n<tbody>\n"
         for condition in study.conditions {
-            let flags = condition.settings.map { "--\($0.key) \($0.value)" }.joined(separator: " ")
+            // A boolean setting is a bare flag on tracker run's command line.
+            let flags = condition.settings.map { $0.value == "true" ? "--\($0.key)" : "--\($0.key) \($0.value)" }
+                .joined(separator: " ")
             html += "<tr><td>\(escape(condition.name))</td><td>\(escape(condition.summary))</td>"
                 + "<td><code>\(escape(flags))</code></td></tr>\n"
         }
@@ -72,9 +74,9 @@ enum StudyReportPage {
             <meta charset="utf-8">
             <title>\(escape(title))</title>
             <style>
-            body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 72em; color: #222; }
-            table { border-collapse: collapse; margin: 1em 0; font-size: 0.9em; }
-            th, td { padding: 0.2em 0.6em; border-bottom: 1px solid #ddd; text-align: left; }
+            body { font-family: system-ui, sans-serif; margin: 1.5em; color: #222; }
+            table { border-collapse: collapse; margin: 1em 0; font-size: 0.85em; }
+            th, td { padding: 0.2em 0.5em; border-bottom: 1px solid #ddd; text-align: left; white-space: nowrap; }
             td.number { text-align: right; font-variant-numeric: tabular-nums; }
             tr.follows td:last-child { color: #1b7837; font-weight: bold; }
             tr.partly td:last-child { color: #b35806; font-weight: bold; }
