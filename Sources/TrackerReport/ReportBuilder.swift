@@ -254,6 +254,9 @@ public enum ReportBuilder {
     /// The page's styles: readable on screen and on paper, nothing loaded from elsewhere.
     static let stylesheet = """
         :root { color-scheme: light; }
+        tr.follows td:last-child { color: #1b7837; font-weight: bold; }
+        tr.partly td:last-child { color: #b35806; font-weight: bold; }
+        tr.does-not-follow td:last-child { color: #762a83; font-weight: bold; }
         body { font-family: "DejaVu Sans", Helvetica, Arial, sans-serif; margin: 0 auto; max-width: 1100px;
                padding: 1rem 1.5rem 3rem; color: #1a1a1a; background: #ffffff; line-height: 1.45; }
         h1 { font-size: 1.6rem; margin-bottom: 0.3rem; }

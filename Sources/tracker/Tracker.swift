@@ -17,7 +17,8 @@ struct Tracker: ParsableCommand {
         subcommands: [RunCommand.self, RunsCommand.self, ShowCommand.self, PhasesCommand.self, CompareCommand.self,
                       SQLCommand.self, QueryCommand.self, MergeCommand.self, ExportCommand.self, MigrateCommand.self, ReapCommand.self,
                       CheckCommand.self, SweepCommand.self, SweepWorkerCommand.self, StatisticsCommand.self,
-                      MatrixCommand.self, CorrelateCommand.self, IngestCommand.self, PlotCommand.self, ReportCommand.self])
+                      MatrixCommand.self, CorrelateCommand.self, IngestCommand.self, PlotCommand.self, ReportCommand.self,
+                      ReproduceCommand.self])
 
     /// Starts the command. A full file-size limit (`ulimit -f`) must reach SQLite as a write error it can report
     /// and roll back, not kill the process with SIGXFSZ.

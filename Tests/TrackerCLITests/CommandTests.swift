@@ -9,7 +9,7 @@ import Testing
         let root = try workspace.tracker("--help")
         #expect(root.status == 0)
         for command in ["run", "runs", "show", "phases", "compare", "sql", "query", "export", "reap", "sweep",
-                        "matrix", "ingest", "plot", "report"] {
+                        "matrix", "ingest", "plot", "report", "reproduce"] {
             #expect(root.standardOutput.contains("  \(command) "), "root help lists \(command)")
             let help = try TrackerProcess.run([command, "--help"], in: workspace.url)
             #expect(help.status == 0, "\(command) --help")

@@ -118,13 +118,15 @@ public enum SweepEvent: Sendable {
 }
 
 /// Starts one worker process per run, at most `jobs` at once, until every run has ended or the sweep is stopped.
+/// The runs may belong to several sweeps (`tracker reproduce` runs one per condition on the same workers).
 ///
 /// Workers write the shared database themselves (WAL mode, with a busy timeout); the coordinator only reads it, and
 /// ends a run whose worker died without ending it: `crashed` when the worker was killed, `interrupted` when the
 /// sweep was being stopped, `failed` when the worker exited with an error before ending it.
 public final class SweepCoordinator {
     let database: TrackerDatabase
-    let sweepUUID: String
+    /// The sweep of each run.
+    let sweepUUID: (SweepPoint) -> String
     let jobs: Int
     let logFolder: URL
     let executable: String
@@ -133,11 +135,20 @@ public final class SweepCoordinator {
     /// - Parameters:
     ///   - arguments: The worker's arguments (after `executable`) that run one point.
     ///   - logFolder: Where workers' stdout and stderr go (one pair of files per run).
-    public init(database: TrackerDatabase, sweepUUID: String, jobs: Int, logFolder: URL, executable: String,
-                arguments: @escaping (SweepPoint) -> [String]) {
+    public convenience init(database: TrackerDatabase, sweepUUID: String, jobs: Int, logFolder: URL, executable: String,
+                            arguments: @escaping (SweepPoint) -> [String]) {
+        self.init(database: database, sweepUUIDs: { _ in sweepUUID }, jobs: jobs, logFolder: logFolder,
+                  executable: executable, arguments: arguments)
+    }
+
+    /// Runs of several sweeps.
+    ///
+    /// - Parameter sweepUUIDs: The sweep of each run (for ending a run its worker left unended).
+    public init(database: TrackerDatabase, sweepUUIDs: @escaping (SweepPoint) -> String, jobs: Int, logFolder: URL,
+                executable: String, arguments: @escaping (SweepPoint) -> [String]) {
         precondition(jobs >= 1, "a sweep needs at least one worker")
         self.database = database
-        self.sweepUUID = sweepUUID
+        self.sweepUUID = sweepUUIDs
         self.jobs = jobs
         self.logFolder = logFolder
         self.executable = executable
@@ -155,8 +166,9 @@ public final class SweepCoordinator {
                     event: (SweepEvent, SweepProgress) -> Void) -> [SweepRunResult] {
         var progress = initial
         progress.jobs = jobs
+        // By position in `points` (runs of several sweeps may share an index).
         var results: [Int: SweepRunResult] = [:]
-        var running: [(point: SweepPoint, worker: WorkerProcess, started: Date)] = []
+        var running: [(position: Int, point: SweepPoint, worker: WorkerProcess, started: Date)] = []
         var next = 0
         var stopped = 0
         var durations: [Double] = []
@@ -171,25 +183,28 @@ public final class SweepCoordinator {
                 stopped = level
             }
             while stopped == 0 && running.count < jobs && next < points.count {
+                let position = next
                 let point = points[next]
                 next += 1
-                let stem = logFolder.appending(path: "run-\(point.index)").path
+                let stem = logFolder.appending(path: "run-\(position)").path
                 do {
                     let worker = try WorkerProcess(executable: executable, arguments: arguments(point),
                                                    standardOutput: URL(fileURLWithPath: stem + ".out"),
                                                    standardError: URL(fileURLWithPath: stem + ".err"))
-                    running.append((point, worker, Date()))
+                    running.append((position, point, worker, Date()))
                     progress.running += 1
                     event(.started(point), progress)
                 } catch {
                     let result = SweepRunResult(point: point, outcome: .failed, message: "\(error)")
-                    results[point.index] = result
+                    results[position] = result
                     progress.failed += 1
                     event(.ended(result), progress)
                 }
             }
             if stopped > 0 && next < points.count {
-                for point in points[next...] { results[point.index] = SweepRunResult(point: point, outcome: .notStarted) }
+                for position in next..<points.count {
+                    results[position] = SweepRunResult(point: points[position], outcome: .notStarted)
+                }
                 next = points.count
             }
             var ended = false
@@ -199,7 +214,7 @@ public final class SweepCoordinator {
                 let seconds = Date().timeIntervalSince(entry.started)
                 durations.append(seconds)
                 let result = outcome(of: entry.point, worker: entry.worker, exit: exit, stopping: stopped > 0)
-                results[entry.point.index] = result
+                results[entry.position] = result
                 progress.running -= 1
                 switch result.outcome {
                 case .finished, .skipped: progress.finished += 1
@@ -222,7 +237,7 @@ public final class SweepCoordinator {
                 usleep(20_000)
             }
         }
-        return points.map { results[$0.index] ?? SweepRunResult(point: $0, outcome: .notStarted) }
+        return points.indices.map { results[$0] ?? SweepRunResult(point: points[$0], outcome: .notStarted) }
     }
 
     /// The result of a worker that ended, read from its summary (JSON on stdout) and exit; a run it left `running`
@@ -256,7 +271,7 @@ public final class SweepCoordinator {
             default: .failed
             }
             let message = result.message ?? (result.outcome == .interrupted ? nil : "the worker ended without ending the run")
-            if let runID = try? database.endAbandonedSweepRun(sweepUUID: sweepUUID, runKey: point.key, status: status,
+            if let runID = try? database.endAbandonedSweepRun(sweepUUID: sweepUUID(point), runKey: point.key, status: status,
                                                                message: message) {
                 result.runID = runID
             }
