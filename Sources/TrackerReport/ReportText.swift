@@ -79,10 +79,14 @@ public enum ReportText {
             .map { "\($0.value) \($0.key)" }.joined(separator: ", ")
     }
 
-    /// What names a group in a legend: the parameters that set it apart (`lr=0.05, arch=24-12`), with `run 3` for a
-    /// run alone and `(n=5)` for a group of several runs; `all runs` when nothing sets it apart.
+    /// What names a group in a legend: the parameters that set it apart (`lr=0.05, arch=24-12`; one the group does
+    /// not have, such as Adam's betas for an SGD run, is left out), with `run 3` for a run alone and `(n=5)` for a
+    /// group of several runs; `all runs` when nothing sets it apart.
     public static func legendLabel(_ group: ComparisonGroup, parameterNames: [String], showSeed: Bool) -> String {
-        var parts = parameterNames.map { name in "\(name)=\(parameter(group.parameters[name]))" }
+        var parts = parameterNames.compactMap { name -> String? in
+            let value = parameter(group.parameters[name])
+            return value.isEmpty ? nil : "\(name)=\(value)"
+        }
         if group.runs.count == 1, let run = group.runs.first {
             if showSeed { parts.append("seed \(run.seed)") }
             return "run \(run.id)" + (parts.isEmpty ? "" : ": " + parts.joined(separator: ", "))

@@ -117,15 +117,20 @@ public enum RunFigures {
         let clocks = options.xAxis == .epoch || options.xAxis == .wall
             ? try database.snapshotClocks(runIDs: runIDs) : [:]
 
-        // Panels: every (layer, reduction) of any group, by layer index.
+        // Panels: every (layer, reduction) of any group, in the order they first appear: groups in their order,
+        // each group's layers by layer index (so runs of one architecture give its layer order, and runs of
+        // several give each architecture's layers together, a layer name they share in one panel).
         var panelKeys: [(index: Int, name: String, reduction: String)] = []
         for group in comparison.groups {
-            for layer in group.layers where !panelKeys.contains(where: { $0.name == layer.layerName
-                                                                         && $0.reduction == layer.reduction }) {
+            let layers = group.layers.sorted { ($0.layerIndex, $0.reduction) < ($1.layerIndex, $1.reduction) }
+            for layer in layers where !panelKeys.contains(where: { $0.name == layer.layerName
+                                                                   && $0.reduction == layer.reduction }) {
                 panelKeys.append((layer.layerIndex, layer.layerName, layer.reduction))
             }
         }
-        panelKeys.sort { ($0.index, $0.name, $0.reduction) < ($1.index, $1.name, $1.reduction) }
+        // The legend names the chosen group keys when there are some, else what differs between the lines.
+        let legendNames: [String]
+        if case .keys(let keys) = comparison.grouping { legendNames = keys } else { legendNames = comparison.parameterNames }
         let showSeed = comparison.grouping == .none && Set(comparison.groups.compactMap { $0.runs.first?.seed }).count > 1
         let grouped = comparison.grouping != .none
 
@@ -141,7 +146,7 @@ public enum RunFigures {
                     seriesByKey[SeriesKey(runID: record.runID, layer: key.name, reduction: key.reduction)]
                 }
                 guard !runs.isEmpty else { continue }
-                let label = ReportText.legendLabel(group, parameterNames: comparison.parameterNames, showSeed: showSeed)
+                let label = ReportText.legendLabel(group, parameterNames: legendNames, showSeed: showSeed)
                 let line = Line(runs: runs, xAxis: options.xAxis, clocks: clocks)
                 var meanLine: (steps: [Int], values: [Double?])?
                 if grouped {
