@@ -1,5 +1,5 @@
 # The two commands of the README, and a few more for developers.
-#   make run    set up, build (release) and run the default experiment into tracker.sqlite
+#   make run    set up, build (release) and reproduce the study quickly (tracker reproduce --quick)
 #   make test   set up and run the whole test suite
 .PHONY: run test build bench setup clean
 
@@ -10,7 +10,7 @@ build: setup
 	swift build -c release --product tracker
 
 run: build
-	.build/release/tracker run
+	.build/release/tracker reproduce --quick
 
 test: setup
 	swift test

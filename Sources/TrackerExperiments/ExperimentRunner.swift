@@ -227,6 +227,8 @@ public final class ExperimentRunner {
         precondition(!hasRun, "an ExperimentRunner trains one run; make a new runner for the next")
         hasRun = true
         BLAS.setThreadCount(configuration.blasThreads)
+        // With workers, every BLAS call of the run is single-threaded: OpenBLAS's own threads would only spin.
+        if trainer.network.workers != nil { BLAS.stopIdleThreads() }
         let recorder = try database.beginRun(runDescription(),
                                              statisticColumns: Self.statisticColumns(configuration.statistics))
         do {
@@ -312,7 +314,10 @@ public final class ExperimentRunner {
             let probed = trainer.probeActivations(split.probe)
             if let snapshotThread {
                 snapshotThread.collectFinished().forEach(recordBackground)
-                if !snapshotThread.hasRoom, let oldest = snapshotThread.collectOldest() { recordBackground(oldest) }
+                let bytes = SnapshotThread.bytes(of: probed)
+                while !snapshotThread.hasRoom(for: bytes), let oldest = snapshotThread.collectOldest() {
+                    recordBackground(oldest)
+                }
                 snapshotThread.submit(SnapshotThread.Job(
                     step: step, activations: probed, labels: probed.map { labels(rows: $0.samples) },
                     keepsMatrices: keepsMatrices))

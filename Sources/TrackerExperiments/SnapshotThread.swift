@@ -11,7 +11,7 @@ import TrackerNumerics
 /// The training thread takes the probe activations (a forward pass, which needs the network) and hands them over
 /// with ``submit(_:)``; the statistics (the correlation matrices and everything computed from them) are computed
 /// here, in the order handed over, while training goes on, and collected in that order (``collectFinished()`` at
-/// each snapshot, ``collectOldest()`` when ``capacity`` snapshots are outstanding and when the run ends). The
+/// each snapshot, ``collectOldest()`` when the outstanding ones hold ``capacityBytes`` and when the run ends). The
 /// workspace belongs to this thread from the first `submit` on. It computes without a worker pool (a pool serves
 /// one caller at a time); the results are the ones the caller would get from the same workspace, since the
 /// statistics of a snapshot depend only on its activations and the series' earlier snapshots (CKA), which come in
@@ -37,9 +37,10 @@ final class SnapshotThread: @unchecked Sendable {
         var seconds: Double
     }
 
-    /// Snapshots handed over and not yet collected, at most: a bound on the probe activations held (the digits
-    /// run's are 256 KiB a snapshot, a time-pooled rnn128's 3.5 MiB).
-    static let capacity = 8
+    /// The probe activations held by snapshots handed over and not yet collected, at most (one snapshot is always
+    /// let in): 64 MiB, 256 digits-run snapshots of 256 KiB (early in a run, log-spaced snapshots come every step or
+    /// two, faster than this thread computes them), or 18 of a time-pooled rnn128's 3.5 MiB.
+    static let capacityBytes = 64 << 20
 
     private let workspace: StatisticsWorkspace
     /// Signalled once per job handed over (and once to stop).
@@ -48,8 +49,9 @@ final class SnapshotThread: @unchecked Sendable {
     private let resultsReady = DispatchSemaphore(value: 0)
     /// Jobs not yet started, and results not yet collected, oldest first; the thread works through jobs in order.
     private let queues = Mutex<(jobs: [Job], results: [Results], stopping: Bool)>(([], [], false))
-    /// Jobs handed over and not yet collected (the caller's count).
+    /// Jobs handed over and not yet collected, and the bytes of their activations (the caller's counts).
     private(set) var outstanding = 0
+    private var outstandingBytes: [Int] = []
     private var running = false
 
     /// A thread that computes with `workspace` (whose ``StatisticsWorkspace/workers`` must be nil).
@@ -66,14 +68,23 @@ final class SnapshotThread: @unchecked Sendable {
         stop()
     }
 
-    /// Whether another job can be handed over without collecting first.
-    var hasRoom: Bool { outstanding < Self.capacity }
+    /// The bytes of a job's activations.
+    static func bytes(of activations: [ProbeActivations]) -> Int {
+        activations.reduce(0) { $0 + $1.values.count * MemoryLayout<Float>.stride }
+    }
 
-    /// Hands a snapshot over (``hasRoom`` must be true).
+    /// Whether a job of `bytes` can be handed over without collecting first.
+    func hasRoom(for bytes: Int) -> Bool {
+        outstanding == 0 || outstandingBytes.reduce(0, +) + bytes <= Self.capacityBytes
+    }
+
+    /// Hands a snapshot over (``hasRoom(for:)`` must be true for its activations).
     func submit(_ job: Job) {
-        precondition(hasRoom, "collect a snapshot before submitting more than \(Self.capacity)")
+        let bytes = Self.bytes(of: job.activations)
+        precondition(hasRoom(for: bytes), "collect snapshots before submitting more than \(Self.capacityBytes) bytes")
         queues.withLock { $0.jobs.append(job) }
         outstanding += 1
+        outstandingBytes.append(bytes)
         jobsWaiting.signal()
     }
 
@@ -82,6 +93,7 @@ final class SnapshotThread: @unchecked Sendable {
         guard outstanding > 0 else { return nil }
         resultsReady.wait()
         outstanding -= 1
+        outstandingBytes.removeFirst()
         return queues.withLock { $0.results.removeFirst() }
     }
 
@@ -90,6 +102,7 @@ final class SnapshotThread: @unchecked Sendable {
         var collected: [Results] = []
         while outstanding > 0, resultsReady.wait(timeout: .now()) == .success {
             outstanding -= 1
+            outstandingBytes.removeFirst()
             collected.append(queues.withLock { $0.results.removeFirst() })
         }
         return collected

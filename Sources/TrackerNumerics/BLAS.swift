@@ -1,6 +1,7 @@
 // The one door to OpenBLAS for the whole package: matrix products, the symmetric rank-k update, LAPACK's symmetric
 // eigensolver, the thread setting.
 import CBLAS
+import Glibc
 import Synchronization
 
 /// Dense linear algebra over row-major buffers. Every BLAS call in tracker (engine and analysis) goes through here.
@@ -19,6 +20,17 @@ public enum BLAS {
     /// not while another thread is inside a BLAS call.
     public static func setThreadCount(_ count: Int) {
         openblas_set_num_threads(Int32(Swift.max(1, Swift.min(count, 256))))
+    }
+
+    /// Ends OpenBLAS's own worker threads, for a process whose BLAS calls all run single-threaded (a training run
+    /// with its own ``WorkerPool``): from start-up, and for about 0.1 s after every threaded call, they spin on
+    /// `sched_yield`, taking turns on the cores with the threads that do the work (measured: a default digits run,
+    /// 0.1 s long, shared its second core with one all along). A later threaded call starts them again. Uses
+    /// Debian's pthread OpenBLAS's `blas_thread_shutdown_`, looked up at run time: without it, nothing happens.
+    public static func stopIdleThreads() {
+        typealias Shutdown = @convention(c) () -> Int32
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "blas_thread_shutdown_") else { return }
+        _ = unsafeBitCast(symbol, to: Shutdown.self)()
     }
 
     /// Nesting depth of single-threaded spans and the thread count to restore when the last one ends.
