@@ -78,15 +78,28 @@ public final class TrackerDatabase: Sendable {
         }
     }
 
+    /// Checks that ``openForReading(path:)`` would accept the file, without opening it for reading or copying an
+    /// older one: it exists, is SQLite, is a tracker database no newer than this version, is not empty, and its
+    /// schema holds only what tracker made. Cheap (the header and the schema), so a command can check every input
+    /// before it changes anything and then open them one at a time.
+    ///
+    /// - Returns: the file's schema version.
+    /// - Throws: what ``openForReading(path:)`` throws for such a file.
+    @discardableResult
+    public static func checkReadable(path: String) throws -> Int {
+        guard FileManager.default.fileExists(atPath: path) else { throw StoreError.missingDatabase(path: path) }
+        let found = try inspectWithoutWriting(path: path)
+        guard found > 0 else { throw StoreError.emptyDatabase(path: path) }
+        return found
+    }
+
     /// Opens a tracker database for reading without changing it in any way: no migration, no `-wal`/`-shm` files
     /// beside it when no process is writing it (see ``ReadOnlyAccess``), so archives on read-only media open too.
     /// A file with an older schema is copied to a temporary folder and the copy migrated and read instead.
     ///
     /// - Throws: ``StoreError`` as ``open(path:create:)`` does, and ``StoreError/missingDatabase(path:)``.
     public static func openForReading(path: String) throws -> TrackerDatabase {
-        guard FileManager.default.fileExists(atPath: path) else { throw StoreError.missingDatabase(path: path) }
-        let found = try inspectWithoutWriting(path: path)
-        guard found > 0 else { throw StoreError.emptyDatabase(path: path) }
+        let found = try checkReadable(path: path)
         do {
             if found == Migration.latestVersion {
                 let queue = try DatabaseQueue(path: ReadOnlyAccess.uri(forReading: path),

@@ -33,16 +33,16 @@ struct MergeCommand: ParsableCommand {
     }
 
     func run() throws {
-        // Check every input before the target is touched, so a bad file changes nothing.
-        var inputs: [TrackerDatabase] = []
+        // Check every input before the target is touched, so a bad file changes nothing; then open them one at a
+        // time, so that older inputs' migrated copies (and their file handles) exist one at a time too.
         for source in sources {
             if TrackerDatabase.isSameFile(source, into) { throw CommandFailure("cannot merge \(source) into itself") }
-            inputs.append(try TrackerDatabase.openForReading(path: source))
+            try TrackerDatabase.checkReadable(path: source)
         }
         let target = try TrackerDatabase.open(path: into, create: true)
         var reports: [MergeReport] = []
-        for input in inputs {
-            reports.append(try target.merge(from: input))
+        for source in sources {
+            reports.append(try target.merge(from: try TrackerDatabase.openForReading(path: source)))
         }
         let table = ResultTable(
             columns: ["source", "schema", "runs_added", "runs_present", "conflicts", "rows_added", "snapshot_rows"],
