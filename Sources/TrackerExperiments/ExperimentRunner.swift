@@ -63,6 +63,10 @@ public final class ExperimentRunner {
     let runUUID = UUID()
     /// The sweep that starts this run, linked to it when it is inserted; nil for a run of its own.
     public var sweepMembership: SweepMembership?
+    /// Whether ``run(in:shouldStop:progress:)`` may end OpenBLAS's own threads when the network has workers of its
+    /// own (see ``BLAS/stopIdleThreads()``). Set it only where nothing else in the process calls BLAS at the same
+    /// time, as in a `tracker run` process: ending them under another thread's threaded call is not safe.
+    public var stopsIdleBLASThreads = false
     /// Whether snapshot statistics may go to a thread of their own (see ``train``); off only to test that both
     /// ways store the same numbers.
     var snapshotsMayRunInBackground = true
@@ -228,7 +232,7 @@ public final class ExperimentRunner {
         hasRun = true
         BLAS.setThreadCount(configuration.blasThreads)
         // With workers, every BLAS call of the run is single-threaded: OpenBLAS's own threads would only spin.
-        if trainer.network.workers != nil { BLAS.stopIdleThreads() }
+        if stopsIdleBLASThreads, trainer.network.workers != nil { BLAS.stopIdleThreads() }
         let recorder = try database.beginRun(runDescription(),
                                              statisticColumns: Self.statisticColumns(configuration.statistics))
         do {
@@ -275,6 +279,12 @@ public final class ExperimentRunner {
         // decides the same way. Snapshot 0, taken before that step, is computed here.
         var snapshotThread: SnapshotThread?
         var backgroundTime = 0.0
+        // Snapshot 0's activations (for the size of those to come) and whether its probe pass split work over the
+        // workers (then the snapshot thread, whose network has none, could sum differently: it is not used).
+        var firstProbe: [ProbeActivations] = []
+        var probeSplit = false
+        // Snapshot 0's activations, whose statistics wait for the first step's decision.
+        var deferred: SnapshotThread.Job?
 
         func labels(rows: Int) -> [Int32] {
             if let labels = rowLabels[rows] { return labels }
@@ -302,7 +312,7 @@ public final class ExperimentRunner {
         }
         func recordBackground(_ results: SnapshotThread.Results) {
             backgroundTime += results.seconds
-            for (index, activations) in results.job.activations.enumerated() {
+            for (index, activations) in results.activations.enumerated() {
                 record(step: results.job.step, index: index, activations: activations,
                        computed: results.values[index], upperTriangle: results.upperTriangles[index])
             }
@@ -311,30 +321,53 @@ public final class ExperimentRunner {
             let started = elapsed()
             defer { snapshotTime += elapsed() - started }
             let keepsMatrices = configuration.storeMatrices > 0 && snapshotSteps % configuration.storeMatrices == 0
-            let probed = trainer.probeActivations(split.probe)
             if let snapshotThread {
                 snapshotThread.collectFinished().forEach(recordBackground)
-                let bytes = SnapshotThread.bytes(of: probed)
+                let parameters = trainer.network.parameters
+                let bytes = SnapshotThread.bytes(parameters: parameters.count, activations: firstProbe)
                 while !snapshotThread.hasRoom(for: bytes), let oldest = snapshotThread.collectOldest() {
                     recordBackground(oldest)
                 }
-                snapshotThread.submit(SnapshotThread.Job(
-                    step: step, activations: probed, labels: probed.map { labels(rows: $0.samples) },
-                    keepsMatrices: keepsMatrices))
+                snapshotThread.submit(SnapshotThread.Job(step: step, parameters: Array(parameters),
+                                                         keepsMatrices: keepsMatrices), bytes: bytes)
             } else {
-                for (index, activations) in probed.enumerated() {
-                    let rows = labels(rows: activations.samples)
-                    let computed = activations.values.withUnsafeBufferPointer { values in
-                        rows.withUnsafeBufferPointer { rows in
-                            workspace.compute(values, samples: activations.samples, units: activations.units,
-                                              labels: rows.isEmpty ? nil : rows, series: index)
-                        }
+                let sectionsBefore = trainer.network.workers?.sectionCount ?? 0
+                let probed = trainer.probeActivations(split.probe)
+                if firstProbe.isEmpty {
+                    firstProbe = probed
+                    probeSplit = (trainer.network.workers?.sectionCount ?? 0) != sectionsBefore
+                    // The first snapshot's statistics wait for the first step, which decides where they go.
+                    if snapshotsMayRunInBackground, trainer.network.workers != nil, !probeSplit {
+                        deferred = SnapshotThread.Job(step: step, parameters: [], keepsMatrices: keepsMatrices,
+                                                      activations: probed)
+                        snapshotSteps += 1
+                        return
                     }
-                    record(step: step, index: index, activations: activations, computed: computed,
-                           upperTriangle: keepsMatrices ? workspace.lastUpperTriangle() : nil)
                 }
+                computeAndRecord(step: step, probed: probed, keepsMatrices: keepsMatrices)
             }
             snapshotSteps += 1
+        }
+        func computeAndRecord(step: Int, probed: [ProbeActivations], keepsMatrices: Bool) {
+            for (index, activations) in probed.enumerated() {
+                let rows = labels(rows: activations.samples)
+                let computed = activations.values.withUnsafeBufferPointer { values in
+                    rows.withUnsafeBufferPointer { rows in
+                        workspace.compute(values, samples: activations.samples, units: activations.units,
+                                          labels: rows.isEmpty ? nil : rows, series: index)
+                    }
+                }
+                record(step: step, index: index, activations: activations, computed: computed,
+                       upperTriangle: keepsMatrices ? workspace.lastUpperTriangle() : nil)
+            }
+        }
+        /// The deferred first snapshot, computed here (when no snapshot thread took it).
+        func computeDeferred() {
+            guard let job = deferred, let probed = job.activations else { return }
+            deferred = nil
+            let started = elapsed()
+            computeAndRecord(step: job.step, probed: probed, keepsMatrices: job.keepsMatrices)
+            snapshotTime += elapsed() - started
         }
         func report(_ result: StepResult, elapsed: Double) {
             progress(ExperimentProgress(
@@ -362,11 +395,20 @@ public final class ExperimentRunner {
             if shouldStop() { status = .interrupted; break }
             let sectionsBefore = trainer.network.workers?.sectionCount ?? 0
             let result = trainer.step()
-            if last == nil, snapshotsMayRunInBackground, let workers = trainer.network.workers,
-               workers.sectionCount == sectionsBefore {
+            if last == nil, snapshotsMayRunInBackground, !probeSplit, let workers = trainer.network.workers,
+               workers.sectionCount == sectionsBefore, let prober = try? Trainer(
+                   architecture: architecture, options: trainer.options, training: split.train, threads: 1) {
                 workspace.workers = nil
-                snapshotThread = SnapshotThread(workspace: workspace)
+                let probeLabels = split.probe.labels
+                let thread = SnapshotThread(workspace: workspace, prober: prober, probe: split.probe,
+                                            rowLabels: { Self.rowLabels(probeLabels, rows: $0) })
+                if let job = deferred {
+                    deferred = nil
+                    thread.submit(job, bytes: SnapshotThread.bytes(parameters: 0, activations: firstProbe))
+                }
+                snapshotThread = thread
             }
+            computeDeferred()
             last = result
             let now = elapsed()
             recorder.record(step: StepMetricsRow(
@@ -389,6 +431,7 @@ public final class ExperimentRunner {
                 report(result, elapsed: now)
             }
         }
+        computeDeferred()  // no step was taken
         if let snapshotThread {
             let started = elapsed()
             while let results = snapshotThread.collectOldest() { recordBackground(results) }

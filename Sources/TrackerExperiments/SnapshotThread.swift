@@ -8,8 +8,8 @@ import TrackerNumerics
 
 /// Computes the statistics of one snapshot at a time on a thread of its own.
 ///
-/// The training thread takes the probe activations (a forward pass, which needs the network) and hands them over
-/// with ``submit(_:)``; the statistics (the correlation matrices and everything computed from them) are computed
+/// The training thread hands over a copy of the network's parameters with ``submit(_:bytes:)``; this thread runs the
+/// probe forward pass on a network of its own with those parameters, then the statistics (the correlation matrices and everything computed from them) are computed
 /// here, in the order handed over, while training goes on, and collected in that order (``collectFinished()`` at
 /// each snapshot, ``collectOldest()`` when the outstanding ones hold ``capacityBytes`` and when the run ends). The
 /// workspace belongs to this thread from the first `submit` on. It computes without a worker pool (a pool serves
@@ -18,18 +18,20 @@ import TrackerNumerics
 /// the same order. The run decides when to use it (see ``ExperimentRunner``): only when its training steps leave a
 /// core idle.
 final class SnapshotThread: @unchecked Sendable {
-    /// One snapshot's inputs.
+    /// One snapshot's inputs: the network's parameters at that step (the thread runs the probe forward pass on a
+    /// copy of the network of its own).
     struct Job {
         var step: Int
-        var activations: [ProbeActivations]
-        /// Per activation matrix, the class of each row (empty: no labels).
-        var labels: [[Int32]]
+        var parameters: [Float]
         var keepsMatrices: Bool
+        /// The probe activations when the training thread already took them (then `parameters` is not used).
+        var activations: [ProbeActivations]? = nil
     }
 
-    /// One snapshot's results, in the order of the job's activations.
+    /// One snapshot's results, in the order of ``Trainer/probeActivations(_:)``.
     struct Results {
         var job: Job
+        var activations: [ProbeActivations]
         var values: [SnapshotStatisticValues]
         /// The strict upper triangle of each matrix when the job keeps matrices.
         var upperTriangles: [[Float]?]
@@ -43,6 +45,12 @@ final class SnapshotThread: @unchecked Sendable {
     static let capacityBytes = 64 << 20
 
     private let workspace: StatisticsWorkspace
+    /// The thread's copy of the network (one thread, no workers), its parameters replaced at every job.
+    private let prober: Trainer
+    private let probe: Dataset
+    /// The class of each row of an activation matrix with this many rows (empty: no labels).
+    private let rowLabels: (Int) -> [Int32]
+    private var labelsByRows: [Int: [Int32]] = [:]
     /// Signalled once per job handed over (and once to stop).
     private let jobsWaiting = DispatchSemaphore(value: 0)
     /// Signalled once per job whose results are ready (and once when the thread has stopped).
@@ -54,10 +62,15 @@ final class SnapshotThread: @unchecked Sendable {
     private var outstandingBytes: [Int] = []
     private var running = false
 
-    /// A thread that computes with `workspace` (whose ``StatisticsWorkspace/workers`` must be nil).
-    init(workspace: StatisticsWorkspace) {
-        precondition(workspace.workers == nil, "a snapshot thread computes without a worker pool")
+    /// A thread that probes with `prober` (a trainer of the run's architecture on one thread, whose parameters it
+    /// overwrites) on `probe`, and computes with `workspace` (whose ``StatisticsWorkspace/workers`` must be nil).
+    init(workspace: StatisticsWorkspace, prober: Trainer, probe: Dataset, rowLabels: @escaping (Int) -> [Int32]) {
+        precondition(workspace.workers == nil && prober.network.workers == nil,
+                     "a snapshot thread computes without a worker pool")
         self.workspace = workspace
+        self.prober = prober
+        self.probe = probe
+        self.rowLabels = rowLabels
         let thread = Thread { [unowned self] in self.serve() }
         thread.name = "tracker snapshots"
         running = true
@@ -68,9 +81,9 @@ final class SnapshotThread: @unchecked Sendable {
         stop()
     }
 
-    /// The bytes of a job's activations.
-    static func bytes(of activations: [ProbeActivations]) -> Int {
-        activations.reduce(0) { $0 + $1.values.count * MemoryLayout<Float>.stride }
+    /// The bytes a job holds while it waits: its parameters, and the activations it will make.
+    static func bytes(parameters: Int, activations: [ProbeActivations]) -> Int {
+        (parameters + activations.reduce(0) { $0 + $1.values.count }) * MemoryLayout<Float>.stride
     }
 
     /// Whether a job of `bytes` can be handed over without collecting first.
@@ -79,8 +92,7 @@ final class SnapshotThread: @unchecked Sendable {
     }
 
     /// Hands a snapshot over (``hasRoom(for:)`` must be true for its activations).
-    func submit(_ job: Job) {
-        let bytes = Self.bytes(of: job.activations)
+    func submit(_ job: Job, bytes: Int) {
         precondition(hasRoom(for: bytes), "collect snapshots before submitting more than \(Self.capacityBytes) bytes")
         queues.withLock { $0.jobs.append(job) }
         outstanding += 1
@@ -129,15 +141,25 @@ final class SnapshotThread: @unchecked Sendable {
             }
             let clock = ContinuousClock()
             let start = clock.now
-            var values: [SnapshotStatisticValues] = []
-            var triangles: [[Float]?] = []
-            values.reserveCapacity(job.activations.count)
-            triangles.reserveCapacity(job.activations.count)
             // OpenBLAS on one thread here: the training thread keeps calling it, and a threaded call from two
             // threads at once would share one pool.
             BLAS.beginSingleThreaded()
-            for (index, activations) in job.activations.enumerated() {
-                let labels = job.labels[index]
+            let probed = job.activations ?? {
+                job.parameters.withUnsafeBufferPointer { source in
+                    _ = prober.network.parameters.update(fromContentsOf: source)
+                }
+                return prober.probeActivations(probe)
+            }()
+            var values: [SnapshotStatisticValues] = []
+            var triangles: [[Float]?] = []
+            values.reserveCapacity(probed.count)
+            triangles.reserveCapacity(probed.count)
+            for (index, activations) in probed.enumerated() {
+                let labels = labelsByRows[activations.samples] ?? {
+                    let labels = rowLabels(activations.samples)
+                    labelsByRows[activations.samples] = labels
+                    return labels
+                }()
                 let computed = activations.values.withUnsafeBufferPointer { buffer in
                     labels.withUnsafeBufferPointer { labels in
                         workspace.compute(buffer, samples: activations.samples, units: activations.units,
@@ -149,7 +171,7 @@ final class SnapshotThread: @unchecked Sendable {
             }
             BLAS.endSingleThreaded()
             let elapsed = clock.now - start
-            let results = Results(job: job, values: values, upperTriangles: triangles,
+            let results = Results(job: job, activations: probed, values: values, upperTriangles: triangles,
                                   seconds: Double(elapsed.components.seconds)
                                       + Double(elapsed.components.attoseconds) * 1e-18)
             queues.withLock { $0.results.append(results) }

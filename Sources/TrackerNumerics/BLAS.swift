@@ -19,7 +19,12 @@ public enum BLAS {
     /// Sets OpenBLAS's thread count for the whole process (clamped to at least 1). Call it before any BLAS work,
     /// not while another thread is inside a BLAS call.
     public static func setThreadCount(_ count: Int) {
-        openblas_set_num_threads(Int32(Swift.max(1, Swift.min(count, 256))))
+        let clamped = Int32(Swift.max(1, Swift.min(count, 256)))
+        // Inside another thread's single-threaded span, the count takes effect when the last span ends: changing it
+        // under a worker pool's section would let its parts' calls use OpenBLAS's threads and sum differently.
+        singleThreadedSpans.withLock { state in
+            if state.depth > 0 { state.savedCount = clamped } else { openblas_set_num_threads(clamped) }
+        }
     }
 
     /// Ends OpenBLAS's own worker threads, for a process whose BLAS calls all run single-threaded (a training run

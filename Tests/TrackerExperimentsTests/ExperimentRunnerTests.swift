@@ -96,14 +96,17 @@ import TrackerTestSupport
         #expect(threads.rows == [[.integer(Int64(ProcessInfo.processInfo.activeProcessorCount))]])
     }
 
-    /// With several cores and steps too small to split, the statistics of each snapshot run on a thread of their
-    /// own; every stored number (statistics, histograms, matrices, CKA against earlier snapshots) is the one the
-    /// training thread would have computed.
-    @Test func snapshotsOnTheirOwnThreadStoreWhatTheTrainingThreadWould() throws {
+    /// With several cores and steps too small to split, each snapshot (the probe forward pass, on the thread's own
+    /// copy of the network, and the statistics) runs on a thread of its own; every stored number (statistics,
+    /// histograms, matrices, CKA against earlier snapshots) is the one the training thread would have computed, with
+    /// batch norm's running statistics and dropout in the network too.
+    @Test(arguments: ["32,16:tanh", "dense32-bn-relu-dropout0.2-dense16-tanh"])
+    func snapshotsOnTheirOwnThreadStoreWhatTheTrainingThreadWould(architecture: String) throws {
         guard ProcessInfo.processInfo.activeProcessorCount > 1 else { return }
         let (database, folder) = try temporaryDatabase()
         defer { folder.cleanup() }
         var configuration = small(seed: 7)
+        configuration.architecture = architecture
         configuration.statistics = .all
         configuration.storeMatrices = 3
         configuration.snapshotEvery = 5

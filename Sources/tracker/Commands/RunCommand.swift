@@ -301,6 +301,7 @@ struct RunCommand: ParsableCommand {
         let runner: ExperimentRunner
         do {
             runner = try ExperimentRunner(configuration)
+            runner.stopsIdleBLASThreads = true  // one run per process: nothing else calls BLAS
         } catch let error as ConfigurationError {
             // A setting the libraries refused: name where it was given (a flag by default), exit as for a bad flag.
             let place = error.setting.flatMap { ExperimentConfiguration.setting(errorName: $0) }.map { setting in

@@ -47,6 +47,7 @@ struct SweepWorkerCommand: ParsableCommand {
             ?? CommandLine.arguments.map(RunCommand.shellQuoted).joined(separator: " ")
         let runner: ExperimentRunner
         do { runner = try ExperimentRunner(configuration) } catch { throw usageFailure("\(error)") }
+        runner.stopsIdleBLASThreads = true  // one run at a time in this process: nothing else calls BLAS
         runner.sweepMembership = points[index].membership(sweepUUID: sweep.uuid)
         let interrupt = InterruptFlag(exitsOnSecondSignal: false)
         let outcome = try runner.run(in: store, shouldStop: { interrupt.isSet })
