@@ -54,6 +54,23 @@ func svgElements(_ svg: String, class name: String) throws -> [XMLElement] {
         #expect(try Data(contentsOf: URL(fileURLWithPath: workspace.path("again.svg"))) == Data(svg.utf8))
     }
 
+    /// Grouped by chosen keys, the legend names those keys only (not the architecture that also differs), and runs
+    /// of two architectures give each one's layers in its own order, a shared layer name in one panel.
+    @Test func groupedLegendsNameTheKeysAndPanelsFollowEachArchitecture() throws {
+        let workspace = try Workspace()
+        defer { workspace.cleanup() }
+        for (arch, rate) in [("dense24-relu", "0.05"), ("dense16-tanh-dense8-tanh", "0.02")] {
+            let run = try workspace.tracker("run", "--arch", arch, "--lr", rate, "--epochs", "1", "--snapshot-every", "10")
+            #expect(run.status == 0, "\(run.standardError)")
+        }
+        let result = try workspace.tracker("plot", "--group-by", "lr", "--out", "mixed.svg")
+        #expect(result.status == 0, "\(result.standardError)")
+        let svg = try String(contentsOfFile: workspace.path("mixed.svg"), encoding: .utf8)
+        let legend = try svgElements(svg, class: "legend-entry").map { $0.stringValue ?? "" }
+        #expect(legend.prefix(2) == ["run 2: learning_rate=0.02", "run 1: learning_rate=0.05"])
+        #expect(try svgElements(svg, class: "panel-title").map(\.stringValue) == ["dense1", "dense2"])
+    }
+
     @Test func groupsAreMeanLinesWithBands() throws {
         let workspace = try CompareFixture.workspace()
         defer { workspace.cleanup() }
