@@ -56,7 +56,7 @@ final class SnapshotThread: @unchecked Sendable {
     /// Signalled once per job whose results are ready (and once when the thread has stopped).
     private let resultsReady = DispatchSemaphore(value: 0)
     /// Jobs not yet started, and results not yet collected, oldest first; the thread works through jobs in order.
-    private let queues = Mutex<(jobs: [Job], results: [Results], stopping: Bool)>(([], [], false))
+    private let queues = Mutex<(jobs: [Job], results: [Results])>(([], []))
     /// Jobs handed over and not yet collected, and the bytes of their activations (the caller's counts).
     private(set) var outstanding = 0
     private var outstandingBytes: [Int] = []
@@ -125,7 +125,6 @@ final class SnapshotThread: @unchecked Sendable {
         guard running else { return }
         while collectOldest() != nil {}
         running = false
-        queues.withLock { $0.stopping = true }
         jobsWaiting.signal()
         resultsReady.wait()
     }
