@@ -3,7 +3,7 @@ import TrackerNumerics
 
 /// Buffers for computing correlation statistics repeatedly without allocating.
 ///
-/// Holds the centred, unit-norm copy of the activations (samples × units `Double`s), the Gram matrix
+/// Holds the deviations of the activations from their column means (samples × units `Double`s), the Gram matrix
 /// (units × units `Double`s) and a few per-unit arrays. Buffers grow to the largest shape seen and are never
 /// shrunk, so after the first snapshot of the largest layer, ``summarize(_:samples:units:)`` allocates
 /// nothing. Results do not depend on the workspace's history: the same input gives bit-identical output
@@ -14,10 +14,12 @@ import TrackerNumerics
 public final class CorrelationWorkspace {
     enum UnitClass: UInt8 { case live, dead, nonFinite }
 
-    /// Row-major (samples, units): shifted, then centred, then scaled to unit column norm.
-    private(set) var normalized: UnsafeMutablePointer<Double>
-    private var normalizedCapacity: Int
-    /// Row-major (units, units); dsyrk fills the upper triangle with ZᵀZ.
+    /// Row-major (samples, units): each column's deviations x_kj − μ_j (computed on values shifted by the column's
+    /// first one); zeros for a non-finite column.
+    private(set) var deviations: UnsafeMutablePointer<Double>
+    private var deviationsCapacity: Int
+    /// Row-major (units, units): BLAS fills the upper triangle with DᵀD, D the deviations, which is then scaled to
+    /// r_ij = (DᵀD)_ij s_i s_j with the column scales s (so 0 for a pair with a unit that is not live).
     private(set) var gram: UnsafeMutablePointer<Double>
     private var gramCapacity: Int
     /// Per unit: running sum (then mean) of shifted values, sum of squared deviations, max |x|.
@@ -40,10 +42,10 @@ public final class CorrelationWorkspace {
     public init(samples: Int = 0, units: Int = 0, workers: WorkerPool? = nil) {
         precondition(samples >= 0 && units >= 0, "negative shape")
         self.workers = workers
-        normalizedCapacity = samples * units
+        deviationsCapacity = samples * units
         gramCapacity = units * units
         unitCapacity = units
-        normalized = .allocate(capacity: max(normalizedCapacity, 1))
+        deviations = .allocate(capacity: max(deviationsCapacity, 1))
         gram = .allocate(capacity: max(gramCapacity, 1))
         sums = .allocate(capacity: max(unitCapacity, 1))
         sumsOfSquares = .allocate(capacity: max(unitCapacity, 1))
@@ -53,7 +55,7 @@ public final class CorrelationWorkspace {
     }
 
     deinit {
-        normalized.deallocate()
+        deviations.deallocate()
         gram.deallocate()
         sums.deallocate()
         sumsOfSquares.deallocate()
@@ -131,8 +133,12 @@ public final class CorrelationWorkspace {
     static func clamped(_ r: Double) -> Double { min(1, max(-1, r)) }
 
     /// Classifies every unit and fills the upper triangle of `gram` with r_ij for live units (unclamped).
-    /// Returns the dead and non-finite counts. Afterwards `normalized` holds Z (live columns centred and scaled to
-    /// unit norm, other columns 0) and `sumsOfSquares` each unit's Σ_k (x_kj − μ_j)².
+    /// Returns the dead and non-finite counts. Afterwards `deviations` holds D (each column's deviations from its
+    /// mean; zeros for non-finite columns) and `sumsOfSquares` each unit's Σ_k (x_kj − μ_j)².
+    ///
+    /// The Gram matrix is computed from the deviations and scaled afterwards, r_ij = ((DᵀD)_ij · s_i) · s_j with
+    /// s_j = 1/‖d_j‖, rather than from unit-norm columns: the same accuracy, without a third pass over the
+    /// (samples, units) values.
     ///
     /// `Double` input goes through the same steps (the shift by the first value is exact when the values are within
     /// a factor 2 of it, Sterbenz); its sums could overflow only for magnitudes above about 1e150, which would
@@ -153,14 +159,15 @@ public final class CorrelationWorkspace {
         precondition(Value.self == Float.self || Value.self == Double.self, "correlations of Float or Double values")
 
         let preparation = ColumnPreparation(values: UnsafeRawPointer(x), isDouble: Value.self == Double.self,
-                                            samples: n, units: u, normalized: normalized, sums: sums,
+                                            samples: n, units: u, deviations: deviations, sums: sums,
                                             sumsOfSquares: sumsOfSquares, largestMagnitudes: largestMagnitudes,
                                             scales: scales, classes: classes, parts: workers?.threadCount ?? 1)
         // With workers, OpenBLAS stays on one thread here too: its idle threads would spin beside the workers.
         if workers != nil { BLAS.beginSingleThreaded() }
         defer { if workers != nil { BLAS.endSingleThreaded() } }
-        // Three passes over the (n, u) values, memory-bound: about eight multiply-adds' time per value.
-        if let workers, workers.shouldSplit(work: 8 * n * u) {
+        // Two passes over the (n, u) values, memory-bound: about eight multiply-adds' time per value (a section on
+        // the workers costs a few microseconds to start, so even a 256 × 64 preparation gains from splitting).
+        if let workers, workers.shouldSplit(work: 64 * n * u) {
             workers.run(preparation)
         } else {
             preparation.prepare(columns: 0..<u)
@@ -175,12 +182,14 @@ public final class CorrelationWorkspace {
             }
         }
         guard u - dead - nonFinite > 1 else { return (dead, nonFinite) }
-        // gram (upper) = Zᵀ Z, with Z the row-major (n, u) matrix in `normalized`.
+        // gram (upper) = Dᵀ D, with D the row-major (n, u) matrix in `deviations`, then scaled to r.
+        let blocks = GramBlocks(deviations: deviations, scales: scales, gram: gram, samples: n, units: u,
+                                parts: workers?.threadCount ?? 1)
         if let workers, workers.shouldSplit(work: n * u * u / 2) {
-            workers.run(GramBlocks(normalized: normalized, gram: gram, samples: n, units: u,
-                                   parts: workers.threadCount))
+            workers.run(blocks)
         } else {
-            BLAS.gramUpper(c: gram, a: normalized, n: u, k: n)
+            BLAS.gramUpper(c: gram, a: deviations, n: u, k: n)
+            blocks.scale(columns: 0..<u)
         }
         return (dead, nonFinite)
     }
@@ -197,7 +206,7 @@ public final class CorrelationWorkspace {
         let isDouble: Bool
         let samples: Int
         let units: Int
-        let normalized: UnsafeMutablePointer<Double>
+        let deviations: UnsafeMutablePointer<Double>
         let sums: UnsafeMutablePointer<Double>
         let sumsOfSquares: UnsafeMutablePointer<Double>
         let largestMagnitudes: UnsafeMutablePointer<Double>
@@ -247,21 +256,26 @@ public final class CorrelationWorkspace {
                     largestMagnitudes[j] = Swift.max(largestMagnitudes[j], value.magnitude)
                 }
             }
-            // Pass 2: sums becomes the mean of the shifted values; squared deviations from it.
+            // Pass 2: sums becomes the mean of the shifted values; the deviations from it are written out (the matrix
+            // D the Gram matrix is computed from) and their squares summed.
             let sampleCount = Double(n)
             for j in 0..<width { sums[j] /= sampleCount }
             for k in 0..<n {
                 let row = values + k * u + start
+                let out = deviations + k * u + start
                 for j in 0..<width {
                     let deviation = (Double(row[j]) - Double(first[j])) - sums[j]
+                    out[j] = deviation
                     sumsOfSquares[j] += deviation * deviation
                 }
             }
             // Classify, with the column scale 1/‖c_j‖ (0 for units that take no part in pairs).
+            var anyNonFinite = false
             for j in 0..<width {
                 if !sums[j].isFinite || !sumsOfSquares[j].isFinite {
                     classes[j] = .nonFinite
                     scales[j] = 0
+                    anyNonFinite = true
                 } else if n < 2 || (sumsOfSquares[j] / sampleCount).squareRoot()
                             <= CorrelationStatistics.deadUnitRelativeThreshold * largestMagnitudes[j] {
                     classes[j] = .dead
@@ -271,25 +285,24 @@ public final class CorrelationWorkspace {
                     scales[j] = 1 / sumsOfSquares[j].squareRoot()
                 }
             }
-            // Pass 3: the deviations of live columns scaled to unit norm; zeros for the others (no NaN or infinity
-            // reaches BLAS).
+            // No NaN or infinity reaches BLAS: a non-finite column becomes zeros (rare, so a pass of its own). Dead
+            // columns keep their (finite) deviations: they enter only their own entries of the Gram matrix.
+            guard anyNonFinite else { return }
             for k in 0..<n {
-                let row = values + k * u + start
-                let out = normalized + k * u + start
-                for j in 0..<width {
-                    let deviation = (Double(row[j]) - Double(first[j])) - sums[j]
-                    out[j] = classes[j] == .live ? deviation * scales[j] : 0
-                }
+                let out = deviations + k * u + start
+                for j in 0..<width where classes[j] == .nonFinite { out[j] = 0 }
             }
         }
     }
 
-    /// The upper triangle of the Gram matrix ZᵀZ in column blocks, one per thread: block p (columns b_p ..< b_{p+1},
+    /// The upper triangle of the Gram matrix DᵀD in column blocks, one per thread: block p (columns b_p ..< b_{p+1},
     /// b_p = ⌊u·√(p/N)⌋ so that every block has about the same number of entries) is the product of columns
-    /// 0 ..< b_p with it (a dgemm) and its own diagonal block (a dsyrk). Each entry is one dot product of two columns
-    /// of Z, summed by the kernel that computes its block, so the result is fixed for a given thread count.
+    /// 0 ..< b_p with it (a dgemm) and its own diagonal block (a dsyrk), then scaled to r. Each entry is one dot
+    /// product of two columns of D, summed by the kernel that computes its block, so the result is fixed for a
+    /// given thread count.
     private struct GramBlocks: ParallelWork {
-        let normalized: UnsafePointer<Double>
+        let deviations: UnsafePointer<Double>
+        let scales: UnsafePointer<Double>
         let gram: UnsafeMutablePointer<Double>
         let samples: Int
         let units: Int
@@ -302,19 +315,31 @@ public final class CorrelationWorkspace {
         func run(part: Int) {
             let (start, end) = (boundary(part), boundary(part + 1))
             if end <= start { return }
-            BLAS.crossProduct(c: gram + start, a: normalized, b: normalized + start, n: start, m: end - start,
+            BLAS.crossProduct(c: gram + start, a: deviations, b: deviations + start, n: start, m: end - start,
                               k: samples, lda: units, ldb: units, ldc: units)
-            BLAS.gramUpper(c: gram + start * units + start, a: normalized + start, n: end - start, k: samples,
+            BLAS.gramUpper(c: gram + start * units + start, a: deviations + start, n: end - start, k: samples,
                            lda: units, ldc: units)
+            scale(columns: start..<end)
+        }
+
+        /// r_ij = ((DᵀD)_ij · s_i) · s_j for the entries i < j of `columns` (j); 0 where a unit is not live (s = 0).
+        func scale(columns: Range<Int>) {
+            for i in 0..<columns.upperBound {
+                let row = gram + i * units
+                let rowScale = scales[i]
+                for j in Swift.max(i + 1, columns.lowerBound)..<columns.upperBound {
+                    row[j] = row[j] * rowScale * scales[j]
+                }
+            }
         }
     }
 
     /// Grows the buffers to hold a (samples, units) input; never shrinks them.
     private func reserve(samples: Int, units: Int) {
-        if samples * units > normalizedCapacity {
-            normalized.deallocate()
-            normalizedCapacity = samples * units
-            normalized = .allocate(capacity: normalizedCapacity)
+        if samples * units > deviationsCapacity {
+            deviations.deallocate()
+            deviationsCapacity = samples * units
+            deviations = .allocate(capacity: deviationsCapacity)
         }
         if units * units > gramCapacity {
             gram.deallocate()

@@ -36,7 +36,7 @@ public final class StatisticsWorkspace {
     private let wantsEffectiveRank: Bool
     private let wantsSimilarity: Bool
 
-    /// (N, D) centred activations X = Z·diag(‖x_j − μ_j‖) (live units; 0 elsewhere), for CKA and the N × N Gram.
+    /// (N, D) centred activations X (live units; 0 elsewhere), for CKA and the N × N Gram.
     private var centered = Scratch<Double>()
     /// (D, D) cross products for CKA, and the matrix handed to LAPACK.
     private var square = Scratch<Double>()
@@ -46,8 +46,8 @@ public final class StatisticsWorkspace {
     private var classSums = Scratch<Double>()
     private var classCounts = Scratch<Int>()
     private var minimums = Scratch<Double>()
-    /// Per unit ‖x_j − μ_j‖ for live units, 0 for the others (the column scale of X = Z·diag(scale)).
-    private var scales = Scratch<Double>()
+    /// Per unit 1 for live units, 0 for the others (the mask X applies to the deviations).
+    private var liveMask = Scratch<Double>()
     private var liveIndices = Scratch<Int>()
     private var references: [Int: SeriesReferences] = [:]
     /// The units of the last computed matrix (for ``lastUpperTriangle()``).
@@ -291,20 +291,19 @@ public final class StatisticsWorkspace {
         return included > 0 ? total / Double(included) : nil
     }
 
-    /// Fills `centered` with X = Z·diag(‖x_j − μ_j‖) (zero columns for units that are not live) and `rowSquares`
-    /// with Σ_j X_kj² per row.
+    /// Fills `centered` with X, the deviations of live units (zero columns for the others), and `rowSquares` with
+    /// Σ_j X_kj² per row.
     private func fillCentered(samples n: Int, units u: Int) {
-        let z = correlation.normalized
+        let deviations = correlation.deviations
         let classes = correlation.classes
-        let squares = correlation.sumsOfSquares
-        let scale = scales.reserve(u)
-        for j in 0..<u { scale[j] = classes[j] == .live ? squares[j].squareRoot() : 0 }
+        let keep = liveMask.reserve(u)
+        for j in 0..<u { keep[j] = classes[j] == .live ? 1 : 0 }
         let x = centered.reserve(n * u)
         let rowSum = rowSquares.reserve(n)
         for k in 0..<n {
             var sum = 0.0
             for j in 0..<u {
-                let value = z[k * u + j] * scale[j]
+                let value = deviations[k * u + j] * keep[j]
                 x[k * u + j] = value
                 sum += value * value
             }
