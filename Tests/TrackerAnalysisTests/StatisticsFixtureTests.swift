@@ -2,6 +2,7 @@
 import Foundation
 import Testing
 import TrackerAnalysis
+import TrackerNumerics
 import TrackerTestSupport
 
 /// One series of Fixtures/statistics/*.json (format documented in scripts/make_statistics_fixtures.py).
@@ -127,5 +128,41 @@ struct StatisticsFixtureTests {
             StatisticsWorkspace().compute($0, samples: relu.samples, units: relu.units)
         }
         #expect(reluStatistics.histogram.map { $0.reduce(0) { $0 + Int($1) } } == reluStatistics.summary.pairCount)
+    }
+
+    /// The pass over pairs, split over 2 or 3 threads, gives the bits of one thread: a (64, 300) ReLU layer with dead
+    /// units, where the pool splits the pair pass (128 × 36,315 live pairs ≥ 2²²) but not the Gram matrix
+    /// (64 · 300²/2 < 2²²), so every pair's r is the same and only the pass is divided.
+    @Test func thePairPassGivesTheSameBitsOnAnyThreadCount() {
+        let (n, u) = (64, 300)
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func uniform() -> Float {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Float(state >> 40) / Float(1 << 24)
+        }
+        let shared = (0..<n).map { _ in uniform() - 0.5 }
+        var values = [Float](repeating: 0, count: n * u)
+        for k in 0..<n {
+            for j in 0..<u {
+                // Units 0, 10, 20, ... never fire (30 dead units: 270 live ones).
+                values[k * u + j] = j % 10 == 0 ? 0 : max(0, shared[k] * Float(j % 7 - 3) + uniform() - 0.5)
+            }
+        }
+        let single = values.withUnsafeBufferPointer {
+            StatisticsWorkspace(selection: .standard).compute($0, samples: n, units: u)
+        }
+        #expect(single.summary.deadUnits == 30 && single.summary.pairCount == 36_315)
+        for threads in [2, 3] {
+            let pool = WorkerPool(threadCount: threads)
+            let split = values.withUnsafeBufferPointer {
+                StatisticsWorkspace(selection: .standard, workers: pool).compute($0, samples: n, units: u)
+            }
+            #expect(pool.sectionCount == 2, "only the pair pass and sd_r's second pass run on the workers")
+            #expect(split.histogram == single.histogram, "\(threads) threads")
+            for statistic in SnapshotStatistic.scalars {
+                #expect(split[statistic]?.bitPattern == single[statistic]?.bitPattern,
+                        "\(threads) threads: \(statistic.name)")
+            }
+        }
     }
 }

@@ -49,6 +49,11 @@ public final class StatisticsWorkspace {
     /// Per unit 1 for live units, 0 for the others (the mask X applies to the deviations).
     private var liveMask = Scratch<Double>()
     private var liveIndices = Scratch<Int>()
+    /// The pair pass's results: four sums per row, and per thread two counts, the largest |r| and a histogram.
+    private var rowSums = Scratch<Double>()
+    private var partCounts = Scratch<Int>()
+    private var partLargest = Scratch<Double>()
+    private var partBins = Scratch<UInt32>()
     private var references: [Int: SeriesReferences] = [:]
     /// The units of the last computed matrix (for ``lastUpperTriangle()``).
     private var lastUnits = 0
@@ -164,34 +169,31 @@ public final class StatisticsWorkspace {
             totalSquaresSquared += squares[j] * squares[j]
         }
 
-        // The pass over live pairs: sums per row, then over rows (rounding grows with units, not units²).
+        // The pass over live pairs: sums per row, then over rows in order (rounding grows with units, not units²).
         var totalAbsolute = 0.0, total = 0.0, totalSquared = 0.0, crossSum = 0.0
-        var above05 = 0, above09 = 0
-        var largest = 0.0
-        var counts = [UInt32](repeating: 0, count: wantsHistogram ? CorrelationHistogram.binCount : 0)
         if pairCount > 0 {
-            counts.withUnsafeMutableBufferPointer { bins in
-                for i in 0..<u where classes[i] == .live {
-                    let row = gram + i * u
-                    var rowAbsolute = 0.0, rowTotal = 0.0, rowSquared = 0.0, rowCross = 0.0
-                    for j in (i + 1)..<u where classes[j] == .live {
-                        let r = CorrelationWorkspace.clamped(row[j])
-                        let magnitude = r.magnitude
-                        let square = r * r
-                        rowAbsolute += magnitude
-                        rowTotal += r
-                        rowSquared += square
-                        rowCross += square * squares[j]
-                        if magnitude > 0.5 { above05 += 1 }
-                        if magnitude > 0.9 { above09 += 1 }
-                        if magnitude > largest { largest = magnitude }
-                        if wantsHistogram { bins[CorrelationHistogram.bin(r)] += 1 }
-                    }
-                    totalAbsolute += rowAbsolute
-                    total += rowTotal
-                    totalSquared += rowSquared
-                    crossSum += rowCross * squares[i]
-                }
+            let mask = liveMask.reserve(u)
+            for j in 0..<u { mask[j] = classes[j] == .live ? 1 : 0 }
+            let parts = workers?.threadCount ?? 1
+            let pass = PairRows(gram: gram, mask: mask, squares: squares, units: u, parts: parts,
+                                rowSums: rowSums.reserve(4 * u), partCounts: partCounts.reserve(2 * parts),
+                                partLargest: partLargest.reserve(parts),
+                                partBins: wantsHistogram ? partBins.reserve(CorrelationHistogram.binCount * parts) : nil,
+                                mean: nil)
+            run(pass, pairs: pairCount)
+            var above05 = 0, above09 = 0
+            var largest = 0.0
+            for part in 0..<parts {
+                above05 += pass.partCounts[2 * part]
+                above09 += pass.partCounts[2 * part + 1]
+                largest = max(largest, pass.partLargest[part])
+            }
+            for i in 0..<u where classes[i] == .live {
+                let sums = pass.rowSums + 4 * i
+                totalAbsolute += sums[0]
+                total += sums[1]
+                totalSquared += sums[2]
+                crossSum += sums[3] * squares[i]
             }
             let count = Double(pairCount)
             meanAbsR = totalAbsolute / count
@@ -202,18 +204,27 @@ public final class StatisticsWorkspace {
             set("fraction_abs_r_above_0_5", Double(above05) / count)
             set("fraction_abs_r_above_0_9", Double(above09) / count)
             set("max_abs_r", largest)
-            if wantsHistogram { histogram = counts }
-            if wantsSpread, let mean = meanR {
-                var deviations = 0.0
-                for i in 0..<u where classes[i] == .live {
-                    let row = gram + i * u
-                    var rowDeviations = 0.0
-                    for j in (i + 1)..<u where classes[j] == .live {
-                        let deviation = CorrelationWorkspace.clamped(row[j]) - mean
-                        rowDeviations += deviation * deviation
+            if let bins = pass.partBins {
+                var counts = [UInt32](repeating: 0, count: CorrelationHistogram.binCount)
+                for part in 0..<parts {
+                    for bin in 0..<CorrelationHistogram.binCount {
+                        counts[bin] += bins[part * CorrelationHistogram.binCount + bin]
                     }
-                    deviations += rowDeviations
                 }
+                // The rows of live units also counted their pairs with the other units, whose r is 0.
+                var others = 0, otherPairs = 0
+                for i in stride(from: u - 1, through: 0, by: -1) {
+                    if classes[i] == .live { otherPairs += others } else { others += 1 }
+                }
+                counts[CorrelationHistogram.bin(0)] -= UInt32(otherPairs)
+                histogram = counts
+            }
+            if wantsSpread, let mean = meanR {
+                var spread = pass
+                spread.mean = mean
+                run(spread, pairs: pairCount)
+                var deviations = 0.0
+                for i in 0..<u where classes[i] == .live { deviations += pass.rowSums[4 * i] }
                 set("sd_r", (deviations / count).squareRoot())
             }
         }
@@ -236,6 +247,16 @@ public final class StatisticsWorkspace {
             summary: CorrelationSummary(units: u, samples: n, deadUnits: dead, nonFiniteUnits: 0,
                                         pairCount: pairCount, meanAbsR: meanAbsR, meanR: meanR),
             values: out, histogram: histogram)
+    }
+
+    /// Runs a pass over the upper triangle on the workers when it is large enough, else on the calling thread.
+    private func run(_ pass: PairRows, pairs: Int) {
+        // About a dozen operations per pair; a section on the workers costs microseconds to start.
+        if let workers, workers.shouldSplit(work: 128 * pairs) {
+            workers.run(pass)
+        } else {
+            for part in 0..<pass.parts { pass.run(part: part) }
+        }
     }
 
     /// Mean class selectivity over live units whose activations are all ≥ 0 (Morcos et al. 2018); nil without such a
@@ -425,6 +446,81 @@ public final class StatisticsWorkspace {
             if xx > 0 && yy > 0 { debiased = xy / (xx * yy).squareRoot() }
         }
         return CKA(biased: biased, debiased: debiased)
+    }
+}
+
+/// One pass over the upper triangle of R, row by row: for each live row i, the sums over j > i of |r|, r, r² and
+/// r² σ_j² (σ_j² = Σ_k (x_kj − μ_j)²) into `rowSums[4i ..< 4i + 4]`, and per part the counts of |r| > 0.5 and > 0.9,
+/// the largest |r| and the histogram of r; or, with `mean`, the sum of (r − mean)² into `rowSums[4i]`.
+///
+/// Rows are split into `parts` blocks of about equal pair counts. A row's sums are the same whichever part computes
+/// it, and the caller adds rows in order, so nothing depends on the thread count.
+///
+/// The inner loops run over every j > i without a branch: R holds exactly ±0 for a pair with a unit that is not live,
+/// which leaves every sum, count and maximum as it is; only the histogram counts those pairs (in the bin of 0), and
+/// the caller takes them out again. The spread masks its deviations, since (0 − mean) is not 0.
+private struct PairRows: ParallelWork {
+    let gram: UnsafePointer<Double>
+    /// 1 for a live unit, 0 for the others.
+    let mask: UnsafePointer<Double>
+    let squares: UnsafePointer<Double>
+    let units: Int
+    let parts: Int
+    let rowSums: UnsafeMutablePointer<Double>
+    let partCounts: UnsafeMutablePointer<Int>
+    let partLargest: UnsafeMutablePointer<Double>
+    let partBins: UnsafeMutablePointer<UInt32>?
+    var mean: Double?
+
+    /// The first row of `part`: rows ≥ b hold about (u − b)²/2 pairs, so b_p = u − ⌊u·√(1 − p/N)⌋.
+    func boundary(_ part: Int) -> Int {
+        part >= parts ? units : units - Int((Double(units) * (1 - Double(part) / Double(parts)).squareRoot()).rounded(.down))
+    }
+
+    func run(part: Int) {
+        let rows = boundary(part)..<boundary(part + 1)
+        if let mean {
+            for i in rows where mask[i] == 1 { rowSums[4 * i] = spread(row: i, mean: mean) }
+            return
+        }
+        var above05 = 0, above09 = 0
+        var largest = 0.0
+        let bins = partBins.map { $0 + part * CorrelationHistogram.binCount }
+        bins?.initialize(repeating: 0, count: CorrelationHistogram.binCount)
+        for i in rows where mask[i] == 1 {
+            let row = gram + i * units
+            var absolute = 0.0, total = 0.0, squared = 0.0, cross = 0.0
+            for j in (i + 1)..<units {
+                let r = CorrelationWorkspace.clamped(row[j])
+                let magnitude = r.magnitude
+                let square = r * r
+                absolute += magnitude
+                total += r
+                squared += square
+                cross += square * squares[j]
+                above05 += magnitude > 0.5 ? 1 : 0
+                above09 += magnitude > 0.9 ? 1 : 0
+                largest = Swift.max(largest, magnitude)
+            }
+            if let bins {
+                for j in (i + 1)..<units { bins[CorrelationHistogram.bin(CorrelationWorkspace.clamped(row[j]))] += 1 }
+            }
+            let sums = rowSums + 4 * i
+            (sums[0], sums[1], sums[2], sums[3]) = (absolute, total, squared, cross)
+        }
+        partCounts[2 * part] = above05
+        partCounts[2 * part + 1] = above09
+        partLargest[part] = largest
+    }
+
+    private func spread(row i: Int, mean: Double) -> Double {
+        let row = gram + i * units
+        var sum = 0.0
+        for j in (i + 1)..<units {
+            let deviation = (CorrelationWorkspace.clamped(row[j]) - mean) * mask[j]
+            sum += deviation * deviation
+        }
+        return sum
     }
 }
 
