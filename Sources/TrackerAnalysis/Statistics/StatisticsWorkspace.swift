@@ -59,7 +59,8 @@ public final class StatisticsWorkspace {
     private var lastUnits = 0
 
     /// A workspace for `selection` (the default set unless given); with `workers`, the correlation matrix of large
-    /// inputs is computed on their threads (see ``CorrelationWorkspace/init(samples:units:workers:)``).
+    /// inputs is computed on their threads (see ``CorrelationWorkspace/init(samples:units:workers:)``), and so is
+    /// the pass over its pairs (a block of rows per thread, with the same results as one thread).
     public init(selection: StatisticSelection = .standard, workers: WorkerPool? = nil) {
         self.selection = selection
         correlation = CorrelationWorkspace(workers: workers)
