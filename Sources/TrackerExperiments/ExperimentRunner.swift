@@ -67,8 +67,8 @@ public final class ExperimentRunner {
     /// own (see ``BLAS/stopIdleThreads()``). Set it only where nothing else in the process calls BLAS at the same
     /// time, as in a `tracker run` process: ending them under another thread's threaded call is not safe.
     public var stopsIdleBLASThreads = false
-    /// Whether snapshot statistics may go to a thread of their own (see ``train``); off only to test that both
-    /// ways store the same numbers.
+    /// Whether snapshot statistics may go to a thread of their own (see ``train``); off only in tests: that both
+    /// ways store the same numbers, and what a running run has stored by a given step.
     var snapshotsMayRunInBackground = true
     private var hasRun = false
 
@@ -423,6 +423,8 @@ public final class ExperimentRunner {
             let endOfEpoch = result.step % trainer.stepsPerEpoch == 0 && result.step < trainer.totalSteps
             if endOfEpoch { _ = evaluate(at: result.step, splits: [("test", split.test)]) }
             if endOfEpoch || recorder.pendingRows >= Self.flushRows || now - lastFlush >= Self.flushSeconds {
+                // Snapshots the thread has finished go into this commit too, not only at the next snapshot.
+                snapshotThread?.collectFinished().forEach(recordBackground)
                 try recorder.flush()
                 lastFlush = now
             }
