@@ -129,7 +129,22 @@ final class SnapshotThread: @unchecked Sendable {
         resultsReady.wait()
     }
 
+    /// Linux's SCHED_BATCH policy for the calling thread: the scheduler treats it as CPU-bound background work and
+    /// does not let it preempt the thread that wakes it. Without it, handing a snapshot over could stop the training
+    /// thread on its core for as long as the snapshot took, until the scheduler moved one of them to the idle core.
+    /// Measured on the default run, 7 sessions of 11–25 alternating runs: medians of its snapshot share of 4.0–5.2 %
+    /// with it; without, 4.8–5.2 % in three sessions and 7.6–9.7 % in the other four; wall time no worse. Elsewhere,
+    /// and if refused, nothing changes.
+    private static func runAsBatchWork() {
+        #if os(Linux)
+        let batchPolicy: Int32 = 3  // SCHED_BATCH, which <sched.h> defines only under _GNU_SOURCE
+        var parameters = sched_param()
+        _ = sched_setscheduler(0, batchPolicy, &parameters)
+        #endif
+    }
+
     private func serve() {
+        Self.runAsBatchWork()
         while true {
             jobsWaiting.wait()
             let next: Job? = queues.withLock { state in state.jobs.isEmpty ? nil : state.jobs.removeFirst() }
