@@ -225,10 +225,10 @@ public final class CorrelationWorkspace {
             }
         }
 
-        /// The three passes and the classification for `columns`. Each pass recomputes the shifted value
+        /// The two passes and the classification for `columns`. Each pass recomputes the shifted value
         /// Double(x) − Double(x₀) (and the deviation from it) from the input rather than storing it: the same Double
-        /// values as storing them, with a third of the memory traffic, since only the last pass writes the
-        /// (samples, units) Double matrix. The loops read the buffers through this value's constants (through the
+        /// values as storing them, with less memory traffic, since only the second pass writes the (samples, units)
+        /// Double matrix. The loops read the buffers through this value's constants (through the
         /// workspace's properties, every store could change the stored pointers as far as the compiler knows, so it
         /// would reload them and not vectorise), and are branch-free over j: each column is its own lane, rows are
         /// summed in order, exactly as a scalar loop would.
