@@ -11,8 +11,9 @@
 ///     r_ij = Σ_k (x_ki − μ_i)(x_kj − μ_j) / √(Σ_k (x_ki − μ_i)² · Σ_k (x_kj − μ_j)²)   (dimensionless)
 ///
 /// which is the usual cov_ij / (σ_i σ_j). It is computed by shifting each column by its first value (exact
-/// for a constant column), centring, scaling each column to unit Euclidean norm, and forming ZᵀZ with
-/// `cblas_dsyrk`. Off-diagonal r is clamped to [−1, 1] after rounding; the diagonal of a live unit is exactly 1.
+/// for a constant column), centring, forming DᵀD of the deviations with `cblas_dsyrk` (and `dgemm` for the blocks
+/// of other threads), and scaling each entry by the two columns' 1/‖d‖. Off-diagonal r is clamped to [−1, 1] after
+/// rounding; the diagonal of a live unit is exactly 1.
 ///
 /// **Unit classes** (a unit is in exactly one; rules checked in this order):
 /// 1. *Non-finite*: some x_kj is NaN or ±infinity. Its row and column of the matrix are NaN, and
