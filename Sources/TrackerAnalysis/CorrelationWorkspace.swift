@@ -165,8 +165,9 @@ public final class CorrelationWorkspace {
         // With workers, OpenBLAS stays on one thread here too: its idle threads would spin beside the workers.
         if workers != nil { BLAS.beginSingleThreaded() }
         defer { if workers != nil { BLAS.endSingleThreaded() } }
-        // Two passes over the (n, u) values, memory-bound: about eight multiply-adds' time per value (a section on
-        // the workers costs a few microseconds to start, so even a 256 × 64 preparation gains from splitting).
+        // Two passes over the (n, u) values, memory-bound. Weighted 64 per value, so that with the default minimum
+        // work inputs from 2¹⁶ values (256 × 256, 1024 × 64) are split: tens of microseconds of passes, against a
+        // few microseconds to start a section while the workers are awake.
         if let workers, workers.shouldSplit(work: 64 * n * u) {
             workers.run(preparation)
         } else {
