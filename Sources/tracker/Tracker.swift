@@ -24,6 +24,22 @@ struct Tracker: ParsableCommand {
     /// and roll back, not kill the process with SIGXFSZ.
     static func main() {
         signal(SIGXFSZ, SIG_IGN)
-        main(nil)
+        do {
+            var command = try parseAsRoot(nil)
+            try command.run()
+        } catch {
+            exitWithOneLine(error)
+        }
+    }
+
+    /// Exits for `error` as ArgumentParser would, but an error is one line on stderr: its message, without the usage
+    /// that ArgumentParser prints after a flag's error (the message names the flag; `--help` has the rest). Help and
+    /// version requests print as usual.
+    static func exitWithOneLine(_ error: any Error) -> Never {
+        let code = exitCode(for: error)
+        if code == .success { exit(withError: error) }
+        let text = message(for: error)
+        if !text.isEmpty { FileHandle.standardError.write(Data("Error: \(text)\n".utf8)) }
+        Foundation.exit(code.rawValue)
     }
 }

@@ -32,6 +32,27 @@ import Testing
                 .first?.isNumber == true)
     }
 
+    /// Flag errors, whether ArgumentParser finds them or a command's validation does, are one line with exit 64: no
+    /// usage after them.
+    @Test func flagErrorsAreOneLine() throws {
+        let workspace = try Workspace()
+        defer { workspace.cleanup() }
+        let cases: [([String], String)] = [
+            (["reproduce", "--seeds", "0"], "Error: --seeds must be at least 1, got 0\n"),
+            (["compare", "--desc"], "Error: --desc needs --sort COLUMN\n"),
+            (["run", "--no-such-flag"], "Error: Unknown option '--no-such-flag'\n"),
+            (["frobnicate"], "Error: Unexpected argument 'frobnicate'\n"),
+            (["run", "--lr", "0"], "Error: --lr: learning rate must be positive and finite, got 0.0\n"),
+        ]
+        for (arguments, expected) in cases {
+            let result = try TrackerProcess.run(arguments, in: workspace.url)
+            #expect(result.status == 64, "\(arguments)")
+            #expect(result.standardError == expected, "\(arguments)")
+            #expect(result.standardOutput.isEmpty, "\(arguments)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: workspace.path("tracker.sqlite")), "nothing was created")
+    }
+
     @Test func runThenInspectItWithEveryCommand() throws {
         let workspace = try Workspace()
         defer { workspace.cleanup() }
